@@ -2,4 +2,47 @@
 
 from __future__ import annotations
 
+from .entities.ensemble import Ensemble
+from .entities.model import Model
+from .errors import (
+    BuildError,
+    ClientError,
+    DatabaseError,
+    EntityExistsError,
+    GenerationError,
+    InvalidNameError,
+    LauncherError,
+    SSConfigError,
+    SSContainerError,
+    SSUnsupportedError,
+)
+from .experiment import Experiment
+from .settings.batch import BatchSettings, SbatchSettings
+from .settings.run import MpiexecSettings, MpirunSettings, RunSettings, SrunSettings
+from .status import Status
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "BatchSettings",
+    "BuildError",
+    "ClientError",
+    "DatabaseError",
+    "Ensemble",
+    "EntityExistsError",
+    "Experiment",
+    "GenerationError",
+    "InvalidNameError",
+    "LauncherError",
+    "Model",
+    "MpiexecSettings",
+    "MpirunSettings",
+    "RunSettings",
+    "SSConfigError",
+    "SSContainerError",
+    "SSUnsupportedError",
+    "SbatchSettings",
+    "SrunSettings",
+    "Status",
+    "__version__",
+]

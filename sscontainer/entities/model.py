@@ -1,0 +1,141 @@
+"""Model: one application launched by an Experiment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..errors import SSConfigError
+from ..names import validate_name
+from ..settings.batch import BatchSettings
+from ..settings.run import RunSettings
+from .files import EntityFiles
+
+
+def _param_to_str(name: str, value: Any) -> str:
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, bool):
+        return str(value)
+    raise SSConfigError(
+        f"param {name!r} has a {type(value).__name__} value {value!r}: "
+        "give a string or a number"
+    )
+
+
+def check_params(params: Mapping[str, Any] | None) -> dict[str, str]:
+    """Validate a param dict and convert its values to strings (written literally)."""
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        raise SSConfigError(f"params must be a dict of name -> value, got {params!r}")
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        if not isinstance(key, str) or not key:
+            raise SSConfigError(f"param names must be non-empty strings, got {key!r}")
+        out[key] = _param_to_str(key, value)
+    return out
+
+
+class SSEntity:
+    """What every launchable entity has: a name, a path and run settings."""
+
+    entity_type = "Entity"
+
+    def __init__(self, name: str, path: str | None, run_settings: RunSettings | None) -> None:
+        self.name = validate_name(name, f"{self.entity_type} name")
+        self.path = os.path.abspath(path) if path else os.getcwd()
+        self.run_settings = run_settings
+
+    @property
+    def type(self) -> str:
+        return self.entity_type
+
+    def __repr__(self) -> str:
+        return f"{self.entity_type}({self.name!r})"
+
+
+class Model(SSEntity):
+    """An application with parameters, attached files and optional key prefixing."""
+
+    entity_type = "Model"
+
+    def __init__(
+        self,
+        name: str,
+        params: Mapping[str, Any] | None,
+        run_settings: RunSettings,
+        path: str | None = None,
+        params_as_args: Iterable[str] | None = None,
+        batch_settings: BatchSettings | None = None,
+        enable_key_prefixing: bool = False,
+    ) -> None:
+        if not isinstance(run_settings, RunSettings):
+            raise SSConfigError(
+                f"model {name!r} needs a RunSettings (from exp.create_run_settings), "
+                f"got {type(run_settings).__name__}"
+            )
+        super().__init__(name, path, run_settings)
+        self.run_settings: RunSettings = run_settings
+        self.params = check_params(params)
+        self.params_as_args = list(params_as_args or [])
+        self.batch_settings = batch_settings
+        self.files: EntityFiles | None = None
+        self.incoming_entities: list[SSEntity] = []
+        self._key_prefixing_enabled = bool(enable_key_prefixing)
+        self.params_to_args()
+
+    # --- files ---------------------------------------------------------------
+    def attach_generator_files(
+        self,
+        to_copy: str | Iterable[str] | None = None,
+        to_symlink: str | Iterable[str] | None = None,
+        to_configure: str | Iterable[str] | None = None,
+    ) -> None:
+        """Attach files for generation; replaces any earlier attachment."""
+        self.files = EntityFiles.from_user(to_copy, to_symlink, to_configure)
+
+    @property
+    def attached_files_table(self) -> str:
+        if not self.files:
+            return "No file attached to this model."
+        rows = [("Copy", p) for p in self.files.copy]
+        rows += [("Symlink", p) for p in self.files.link]
+        rows += [("Configure", p) for p in self.files.tagged]
+        return "\n".join(f"{kind:<10} {path}" for kind, path in rows)
+
+    # --- params ----------------------------------------------------------------
+    def params_to_args(self) -> None:
+        """Append the params named in ``params_as_args`` to the exe args."""
+        for param in self.params_as_args:
+            if param not in self.params:
+                raise SSConfigError(
+                    f"params_as_args names {param!r}, which is not a param of model {self.name!r}"
+                )
+            value = self.params[param]
+            if len(param) == 1:
+                self.run_settings.add_exe_args([f"-{param}", value])
+            else:
+                self.run_settings.add_exe_args([f"--{param}={value}"])
+
+    # --- key prefixing -----------------------------------------------------------
+    def enable_key_prefixing(self) -> None:
+        self._key_prefixing_enabled = True
+
+    def disable_key_prefixing(self) -> None:
+        self._key_prefixing_enabled = False
+
+    def query_key_prefixing(self) -> bool:
+        return self._key_prefixing_enabled
+
+    def register_incoming_entity(self, incoming_entity: SSEntity) -> None:
+        if not isinstance(incoming_entity, SSEntity):
+            raise SSConfigError(
+                f"register_incoming_entity expects an entity, got {incoming_entity!r}"
+            )
+        if any(e.name == incoming_entity.name for e in self.incoming_entities):
+            raise SSConfigError(
+                f"{incoming_entity.name!r} is already registered as incoming to {self.name!r}"
+            )
+        self.incoming_entities.append(incoming_entity)

@@ -1,0 +1,315 @@
+"""Experiment: create entities, generate their directories, start/poll/stop them."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from types import FrameType
+from typing import Any
+
+from .entities.ensemble import Ensemble
+from .entities.model import Model, SSEntity
+from .entities.steps import model_step
+from .errors import EntityExistsError, SSConfigError, SSContainerError, SSUnsupportedError
+from .generation.generator import entity_dir, generate_model
+from .jobs import Job, JobTable
+from .launchers.base import Launcher
+from .launchers.registry import LAUNCHERS, make_launcher
+from .names import validate_name
+from .settings.batch import BatchSettings, SbatchSettings
+from .settings.run import ArgValue, RunSettings, settings_class_for
+from .status import Status
+from .summary import TABLE_STYLES
+
+Entity = Model | Ensemble
+
+
+def _resolve_launcher(launcher: str) -> str:
+    if launcher == "auto":
+        return "slurm" if shutil.which("sbatch") else "local"
+    if launcher not in LAUNCHERS:
+        raise SSConfigError(
+            f"launcher {launcher!r} is not known: use one of auto, {', '.join(LAUNCHERS)}"
+        )
+    return launcher
+
+
+class Experiment:
+    """A workflow: its entities, their run directories and their jobs."""
+
+    def __init__(self, name: str, exp_path: str | None = None, launcher: str = "local") -> None:
+        self.name = validate_name(name, "experiment name")
+        self.exp_path = os.path.abspath(exp_path or os.path.join(os.getcwd(), name))
+        self._launcher_name = _resolve_launcher(launcher)
+        self._launcher: Launcher | None = None
+        self._entities: dict[str, Entity] = {}
+        self._jobs = JobTable()
+        self._previous_sigint: Any = None
+
+    # --- factories ---------------------------------------------------------------
+    @property
+    def launcher(self) -> str:
+        return self._launcher_name
+
+    def _get_launcher(self) -> Launcher:
+        if self._launcher is None:
+            self._launcher = make_launcher(self._launcher_name)
+        return self._launcher
+
+    def create_run_settings(
+        self,
+        exe: str,
+        exe_args: str | Iterable[str] | None = None,
+        run_command: str | None = "auto",
+        run_args: Mapping[str, ArgValue] | None = None,
+        env_vars: Mapping[str, str] | None = None,
+        container: Any = None,
+        **kwargs: Any,
+    ) -> RunSettings:
+        if kwargs:
+            raise SSConfigError(f"create_run_settings got unknown arguments {sorted(kwargs)}")
+        cls = settings_class_for(run_command, self._launcher_name)
+        return cls(exe, exe_args, run_args=run_args, env_vars=env_vars, container=container)
+
+    def create_batch_settings(
+        self,
+        nodes: int = 1,
+        time: str = "",
+        queue: str = "",
+        account: str = "",
+        batch_args: Mapping[str, ArgValue] | None = None,
+        **kwargs: Any,
+    ) -> BatchSettings:
+        if kwargs:
+            raise SSConfigError(f"create_batch_settings got unknown arguments {sorted(kwargs)}")
+        if self._launcher_name != "slurm":
+            raise SSUnsupportedError(
+                f"batch settings need a workload manager; this experiment uses the "
+                f"{self._launcher_name!r} launcher: use launcher='slurm'"
+            )
+        return SbatchSettings(nodes, time, queue, account, batch_args)
+
+    def _register(self, entity: Entity) -> None:
+        names = {entity.name, *(m.name for m in getattr(entity, "models", []))}
+        for existing in self._entities.values():
+            taken = {existing.name, *(m.name for m in getattr(existing, "models", []))}
+            if names & taken:
+                raise EntityExistsError(
+                    f"an entity named {sorted(names & taken)[0]!r} already exists in experiment "
+                    f"{self.name!r}: entity names must be unique"
+                )
+        self._entities[entity.name] = entity
+
+    def create_model(
+        self,
+        name: str,
+        run_settings: RunSettings,
+        params: Mapping[str, Any] | None = None,
+        path: str | None = None,
+        enable_key_prefixing: bool = False,
+        batch_settings: BatchSettings | None = None,
+        params_as_args: Iterable[str] | None = None,
+    ) -> Model:
+        model = Model(
+            name, params, run_settings, path, params_as_args, batch_settings, enable_key_prefixing
+        )
+        self._register(model)
+        return model
+
+    def create_ensemble(
+        self,
+        name: str,
+        params: Mapping[str, Any] | None = None,
+        run_settings: RunSettings | None = None,
+        replicas: int | None = None,
+        perm_strategy: str | Callable[..., Any] = "all_perm",
+        batch_settings: BatchSettings | None = None,
+        n_models: int | None = None,
+        path: str | None = None,
+    ) -> Ensemble:
+        ensemble = Ensemble(
+            name, params, run_settings, replicas, perm_strategy, batch_settings, n_models, path
+        )
+        self._register(ensemble)
+        return ensemble
+
+    # --- generation --------------------------------------------------------------
+    def generate(self, *entities: Entity, tag: str | None = None, overwrite: bool = False) -> None:
+        """Create ``<exp_path>/<entity>/`` run directories with their files."""
+        os.makedirs(self.exp_path, exist_ok=True)
+        for entity in self._check_entities(entities):
+            if isinstance(entity, Ensemble):
+                for member in entity.models:
+                    generate_model(
+                        member, entity_dir(self.exp_path, member, entity.name), overwrite, tag
+                    )
+            else:
+                generate_model(entity, entity_dir(self.exp_path, entity), overwrite, tag)
+
+    # --- lifecycle ---------------------------------------------------------------
+    def _check_entities(self, entities: Iterable[Any]) -> list[Entity]:
+        out: list[Entity] = []
+        for entity in entities:
+            if not isinstance(entity, (Model, Ensemble)):
+                raise SSConfigError(
+                    f"expected a Model or Ensemble created by this experiment, got {entity!r}"
+                )
+            out.append(entity)
+        return out
+
+    @staticmethod
+    def _members(entities: Iterable[Entity]) -> list[Model]:
+        models: list[Model] = []
+        for entity in entities:
+            models.extend(entity.models if isinstance(entity, Ensemble) else [entity])
+        return models
+
+    def start(
+        self,
+        *entities: Entity,
+        block: bool = True,
+        summary: bool = False,
+        kill_on_interrupt: bool = True,
+    ) -> None:
+        """Launch entities; with ``block`` wait until all of them end."""
+        models = self._members(self._check_entities(entities))
+        for model in models:
+            job = self._jobs.get(model.name)
+            if job is not None and not job.refresh().is_terminal:
+                raise SSConfigError(
+                    f"{model.name!r} is still running: stop it or wait before starting it again"
+                )
+        if kill_on_interrupt:
+            self._install_interrupt_handler()
+        launcher = self._get_launcher()
+        launched: list[Job] = []
+        try:
+            for model in models:
+                step = model_step(model)
+                launched.append(Job(step, launcher.start(step), launcher))
+                self._jobs.add(launched[-1])
+            if block:
+                self._jobs.wait(launched)
+        except KeyboardInterrupt:
+            if kill_on_interrupt:
+                self._stop_jobs(launched)
+            raise
+        if summary:
+            print(self.summary(), flush=True)
+
+    def _install_interrupt_handler(self) -> None:
+        # only the main thread may set handlers; elsewhere KeyboardInterrupt handling covers it
+        if threading.current_thread() is not threading.main_thread() or self._previous_sigint:
+            return
+        self._previous_sigint = signal.getsignal(signal.SIGINT)
+
+        def on_sigint(signum: int, frame: FrameType | None) -> None:
+            self._stop_jobs(self._jobs.running())
+            previous = self._previous_sigint
+            if callable(previous):
+                previous(signum, frame)
+            else:
+                raise KeyboardInterrupt
+
+        signal.signal(signal.SIGINT, on_sigint)
+
+    def _stop_jobs(self, jobs: Iterable[Job]) -> None:
+        for job in jobs:
+            if not job.refresh().is_terminal:
+                try:
+                    job.launcher.stop(job.handle)
+                except SSContainerError as exc:
+                    print(f"sscontainer: could not stop {job.name}: {exc}", file=sys.stderr)
+                job.refresh()
+
+    def stop(self, *entities: Entity) -> None:
+        """Stop the given entities (their jobs end CANCELLED)."""
+        jobs = [self._job_of(m) for m in self._members(self._check_entities(entities))]
+        self._stop_jobs(j for j in jobs if j is not None)
+
+    def _job_of(self, model: Model) -> Job | None:
+        return self._jobs.get(model.name)
+
+    def poll(
+        self, interval: int = 10, verbose: bool = True, kill_on_interrupt: bool = True
+    ) -> None:
+        """Block until every launched job ends, printing status every ``interval`` s."""
+
+        def tick(jobs: list[Job]) -> None:
+            if verbose:
+                for job in jobs:
+                    print(f"{job.name}: {job.status.value}", flush=True)
+
+        try:
+            self._jobs.wait(self._jobs.running(), interval=interval, on_tick=tick)
+        except KeyboardInterrupt:
+            if kill_on_interrupt:
+                self._stop_jobs(self._jobs.running())
+            raise
+
+    def finished(self, entity: Model) -> bool:
+        job = self._job_of(entity)
+        if job is None:
+            raise SSConfigError(f"{entity.name!r} was never launched by this experiment")
+        return job.refresh().is_terminal
+
+    def get_status(self, *entities: Entity) -> list[Status]:
+        statuses = []
+        for model in self._members(self._check_entities(entities)):
+            job = self._job_of(model)
+            statuses.append(Status.NEVER_STARTED if job is None else job.refresh())
+        return statuses
+
+    def get_returncodes(self, *entities: Entity) -> list[int | None]:
+        codes: list[int | None] = []
+        for model in self._members(self._check_entities(entities)):
+            job = self._job_of(model)
+            if job is not None:
+                job.refresh()
+            codes.append(None if job is None else job.returncode)
+        return codes
+
+    # --- reporting ---------------------------------------------------------------
+    def summary(self, style: str = "github") -> str:
+        if style not in TABLE_STYLES:
+            raise SSConfigError(f"summary style {style!r}: use one of {', '.join(TABLE_STYLES)}")
+        return self._jobs.table(style)
+
+    def preview(self, *entities: Entity) -> str:
+        """Print (and return) what ``start`` would run, without running anything."""
+        chosen = self._check_entities(entities) or list(self._entities.values())
+        lines = [f"Experiment {self.name} (launcher: {self._launcher_name}, path: {self.exp_path})"]
+        for model in self._members(chosen):
+            step = model_step(model)
+            lines.append(f"\n{step.entity_type} {step.name}")
+            lines.append(f"  argv:    {shlex.join(step.argv)}")
+            lines.append(f"  cwd:     {step.cwd}")
+            lines.append(f"  out/err: {step.out} / {step.err}")
+            for key, value in sorted(step.env.items()):
+                lines.append(f"  env:     {key}={shlex.quote(value)}")
+            if model.params:
+                lines.append(f"  params:  {model.params}")
+            if model.files:
+                for kind, paths in (
+                    ("copy", model.files.copy),
+                    ("symlink", model.files.link),
+                    ("configure", model.files.tagged),
+                ):
+                    for path in paths:
+                        lines.append(f"  {kind + ':':<9}{path}")
+            if step.batch_args:
+                lines.append(f"  batch:   {shlex.join(step.batch_args)}")
+        text = "\n".join(lines)
+        print(text, flush=True)
+        return text
+
+    def __repr__(self) -> str:
+        return f"Experiment({self.name!r}, exp_path={self.exp_path!r}, launcher={self.launcher!r})"
+
+
+__all__ = ["Experiment", "SSEntity"]

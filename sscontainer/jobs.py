@@ -1,0 +1,111 @@
+"""Launched jobs: which launcher handle belongs to which entity, and their state."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from .launchers.base import Launcher
+from .launchers.step import Step
+from .status import Status
+from .summary import format_table
+
+
+@dataclass
+class Job:
+    """One launch of one entity."""
+
+    step: Step
+    handle: str
+    launcher: Launcher
+    start_time: float = field(default_factory=time.time)
+    status: Status = Status.RUNNING
+    returncode: int | None = None
+    end_time: float | None = None
+
+    @property
+    def name(self) -> str:
+        return self.step.name
+
+    def refresh(self) -> Status:
+        if not self.status.is_terminal:
+            info = self.launcher.status(self.handle)
+            self.status, self.returncode = info.status, info.returncode
+            if self.status.is_terminal:
+                self.end_time = time.time()
+        return self.status
+
+    @property
+    def run_time(self) -> float:
+        return (self.end_time or time.time()) - self.start_time
+
+
+class JobTable:
+    """The latest job of every entity launched by one experiment."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, Job] = {}
+
+    def add(self, job: Job) -> None:
+        self._jobs[job.name] = job
+
+    def get(self, name: str) -> Job | None:
+        return self._jobs.get(name)
+
+    def all(self) -> list[Job]:
+        return list(self._jobs.values())
+
+    def running(self, names: Iterable[str] | None = None) -> list[Job]:
+        jobs = self.all() if names is None else [j for n in names if (j := self._jobs.get(n))]
+        return [j for j in jobs if not j.refresh().is_terminal]
+
+    def wait(
+        self,
+        jobs: list[Job],
+        interval: float | None = None,
+        on_finish: Callable[[Job], None] | None = None,
+        on_tick: Callable[[list[Job]], None] | None = None,
+    ) -> None:
+        """Block until every job in ``jobs`` is terminal, waking on job events.
+
+        ``on_finish`` is called once per job as it ends; ``on_tick`` every
+        ``interval`` seconds with the jobs still running (progress output).
+        """
+        pending = [j for j in jobs if not j.refresh().is_terminal]
+        for job in jobs:
+            if job not in pending and on_finish:
+                on_finish(job)
+        while pending:
+            by_launcher: dict[int, list[Job]] = {}
+            for job in pending:
+                by_launcher.setdefault(id(job.launcher), []).append(job)
+            # one launcher at a time; with several, bound each wait so none starves
+            timeout = interval if len(by_launcher) == 1 else 0.2
+            for group in by_launcher.values():
+                group[0].launcher.wait([j.handle for j in group], timeout)
+            still = []
+            for job in pending:
+                if job.refresh().is_terminal:
+                    if on_finish:
+                        on_finish(job)
+                else:
+                    still.append(job)
+            if still and on_tick and len(still) == len(pending):
+                on_tick(still)
+            pending = still
+
+    def table(self, style: str = "github") -> str:
+        headers = ["Name", "Entity-Type", "JobID", "Status", "Returncode", "Time"]
+        rows = [
+            [
+                j.name,
+                j.step.entity_type,
+                j.handle,
+                j.refresh().value,
+                "" if j.returncode is None else j.returncode,
+                f"{j.run_time:.2f}",
+            ]
+            for j in self.all()
+        ]
+        return format_table(headers, rows, style)
