@@ -232,6 +232,11 @@ class Experiment:
         jobs = [self._job_of(m) for m in self._members(self._check_entities(entities))]
         self._stop_jobs(j for j in jobs if j is not None)
 
+    @property
+    def jobs(self) -> JobTable:
+        """The jobs this experiment launched (latest per entity)."""
+        return self._jobs
+
     def _job_of(self, model: Model) -> Job | None:
         return self._jobs.get(model.name)
 
@@ -287,13 +292,13 @@ class Experiment:
         for model in self._members(chosen):
             step = model_step(model)
             lines.append(f"\n{step.entity_type} {step.name}")
-            lines.append(f"  argv:    {shlex.join(step.argv)}")
-            lines.append(f"  cwd:     {step.cwd}")
-            lines.append(f"  out/err: {step.out} / {step.err}")
+            lines.append(f"  argv:     {shlex.join(step.argv)}")
+            lines.append(f"  cwd:      {step.cwd}")
+            lines.append(f"  out/err:  {step.out} / {step.err}")
             for key, value in sorted(step.env.items()):
-                lines.append(f"  env:     {key}={shlex.quote(value)}")
+                lines.append(f"  env:      {key}={shlex.quote(value)}")
             if model.params:
-                lines.append(f"  params:  {model.params}")
+                lines.append(f"  params:   {model.params}")
             if model.files:
                 for kind, paths in (
                     ("copy", model.files.copy),
@@ -301,9 +306,9 @@ class Experiment:
                     ("configure", model.files.tagged),
                 ):
                     for path in paths:
-                        lines.append(f"  {kind + ':':<9}{path}")
+                        lines.append(f"  {kind + ':':<10}{path}")
             if step.batch_args:
-                lines.append(f"  batch:   {shlex.join(step.batch_args)}")
+                lines.append(f"  batch:    {shlex.join(step.batch_args)}")
         text = "\n".join(lines)
         print(text, flush=True)
         return text

@@ -60,6 +60,22 @@ class JobTable:
         jobs = self.all() if names is None else [j for n in names if (j := self._jobs.get(n))]
         return [j for j in jobs if not j.refresh().is_terminal]
 
+    @staticmethod
+    def wait_any(jobs: list[Job], timeout: float | None = None) -> list[Job]:
+        """Block until one of ``jobs`` is terminal (or ``timeout``); return the terminal ones."""
+        done = [j for j in jobs if j.refresh().is_terminal]
+        if done or not jobs:
+            return done
+        by_launcher: dict[int, list[Job]] = {}
+        for job in jobs:
+            by_launcher.setdefault(id(job.launcher), []).append(job)
+        # one launcher: wait on its events; several: bound each wait so none starves
+        bound = timeout if len(by_launcher) == 1 else min(timeout or 0.2, 0.2)
+        for group in by_launcher.values():
+            if group[0].launcher.wait([j.handle for j in group], bound):
+                break
+        return [j for j in jobs if j.refresh().is_terminal]
+
     def wait(
         self,
         jobs: list[Job],
@@ -69,31 +85,18 @@ class JobTable:
     ) -> None:
         """Block until every job in ``jobs`` is terminal, waking on job events.
 
-        ``on_finish`` is called once per job as it ends; ``on_tick`` every
-        ``interval`` seconds with the jobs still running (progress output).
+        ``on_finish`` is called once per job as it ends; ``on_tick`` with the
+        jobs still running when ``interval`` seconds pass with no job ending.
         """
-        pending = [j for j in jobs if not j.refresh().is_terminal]
-        for job in jobs:
-            if job not in pending and on_finish:
-                on_finish(job)
+        pending = list(jobs)
         while pending:
-            by_launcher: dict[int, list[Job]] = {}
-            for job in pending:
-                by_launcher.setdefault(id(job.launcher), []).append(job)
-            # one launcher at a time; with several, bound each wait so none starves
-            timeout = interval if len(by_launcher) == 1 else 0.2
-            for group in by_launcher.values():
-                group[0].launcher.wait([j.handle for j in group], timeout)
-            still = []
-            for job in pending:
-                if job.refresh().is_terminal:
-                    if on_finish:
-                        on_finish(job)
-                else:
-                    still.append(job)
-            if still and on_tick and len(still) == len(pending):
-                on_tick(still)
-            pending = still
+            done = self.wait_any(pending, interval)
+            for job in done:
+                if on_finish:
+                    on_finish(job)
+            pending = [j for j in pending if j not in done]
+            if pending and not done and on_tick:
+                on_tick(pending)
 
     def table(self, style: str = "github") -> str:
         headers = ["Name", "Entity-Type", "JobID", "Status", "Returncode", "Time"]

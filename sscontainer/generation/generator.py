@@ -22,8 +22,8 @@ def prepare_dir(path: str, overwrite: bool) -> None:
     if os.path.lexists(path):
         if not overwrite:
             raise GenerationError(
-                f"{path} already exists: pass overwrite=True to generate() to replace it, "
-                "or remove it"
+                f"{path} already exists: pass overwrite=True to generate() (CLI: --overwrite) "
+                "to replace it, or remove it"
             )
         if os.path.isdir(path) and not os.path.islink(path):
             shutil.rmtree(path)

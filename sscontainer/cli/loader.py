@@ -1,0 +1,171 @@
+"""Experiment YAML -> Experiment with its models, ensembles and dependencies."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from ..entities.ensemble import Ensemble
+from ..entities.model import Model
+from ..errors import SchemaError, SSConfigError
+from ..experiment import Experiment
+from ..generation.generator import entity_dir
+from ..settings.run import RunSettings
+from .schema import validate_document
+
+# Later layers (database, containers, ML) add hooks: (plan, doc, errors) -> None
+POST_LOAD_HOOKS: list[Callable[[Plan, dict[str, Any], list[str]], None]] = []
+
+
+@dataclass
+class Plan:
+    """What the CLI runs: the experiment, its entities in file order, the DAG."""
+
+    exp: Experiment
+    source: str
+    entities: dict[str, Model | Ensemble] = field(default_factory=dict)
+    after: dict[str, list[str]] = field(default_factory=dict)
+    tag: str | None = None
+    base_dir: str = "."
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def read_document(path: str) -> Any:
+    if not os.path.isfile(path):
+        raise SSConfigError(f"{path}: no such file: give the path of an experiment YAML file")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SchemaError(path, [f"not valid YAML{where}: {problem}"]) from exc
+    except UnicodeDecodeError as exc:
+        raise SchemaError(path, [f"not a UTF-8 text file: {exc}"]) from exc
+
+
+def _files(spec: dict[str, Any], base: str) -> dict[str, list[str]]:
+    def paths(key: str) -> list[str]:
+        value = spec.get(key) or []
+        items = [value] if isinstance(value, str) else value
+        return [os.path.join(base, p) for p in items]
+
+    return {
+        "to_copy": paths("copy"),
+        "to_symlink": paths("symlink"),
+        "to_configure": paths("configure"),
+    }
+
+
+def _run_settings(exp: Experiment, spec: dict[str, Any]) -> RunSettings:
+    run = spec.get("run") or {}
+    args = spec.get("args") or []
+    exe_args = args if isinstance(args, str) else [str(a) for a in args]
+    settings = exp.create_run_settings(
+        spec["exe"],
+        exe_args,
+        run_command=run.get("run_command", "auto"),
+        run_args=run.get("args"),
+        env_vars={k: str(v) for k, v in (run.get("env") or {}).items()},
+    )
+    for key, setter in (
+        ("nodes", settings.set_nodes),
+        ("tasks", settings.set_tasks),
+        ("tasks_per_node", settings.set_tasks_per_node),
+        ("cpus_per_task", settings.set_cpus_per_task),
+        ("walltime", settings.set_walltime),
+        ("hostlist", settings.set_hostlist),
+    ):
+        if key in run:
+            setter(run[key])
+    return settings
+
+
+def _batch(exp: Experiment, spec: dict[str, Any]) -> Any:
+    batch = spec.get("batch")
+    if not batch or exp.launcher != "slurm":
+        return None  # batch settings only mean something to a workload manager
+    return exp.create_batch_settings(
+        nodes=batch.get("nodes", 1),
+        time=batch.get("time", ""),
+        queue=batch.get("queue", ""),
+        account=batch.get("account", ""),
+        batch_args=batch.get("args"),
+    )
+
+
+def _add_entity(plan: Plan, kind: str, spec: dict[str, Any]) -> Model | Ensemble:
+    exp, base = plan.exp, plan.base_dir
+    settings = _run_settings(exp, spec)
+    entity: Model | Ensemble
+    if kind == "models":
+        entity = exp.create_model(
+            spec["name"],
+            settings,
+            params=spec.get("params"),
+            enable_key_prefixing=spec.get("key_prefixing", False),
+            batch_settings=_batch(exp, spec),
+            params_as_args=spec.get("params_as_args"),
+        )
+    else:
+        entity = exp.create_ensemble(
+            spec["name"],
+            params=spec.get("params"),
+            run_settings=settings,
+            replicas=spec.get("replicas"),
+            perm_strategy=spec.get("strategy", "all_perm"),
+            batch_settings=_batch(exp, spec),
+            n_models=spec.get("n_models"),
+        )
+        if spec.get("key_prefixing") is False:
+            for member in entity.models:
+                member.disable_key_prefixing()
+    if spec.get("files"):
+        entity.attach_generator_files(**_files(spec["files"], base))
+    return entity
+
+
+def load_plan(path: str, launcher: str | None = None) -> Plan:
+    """Read, validate and build the experiment described by the YAML file at ``path``."""
+    doc = validate_document(read_document(path), path)
+    base = os.path.dirname(os.path.abspath(path))
+    exp_path = os.path.join(base, doc.get("path") or doc["name"])
+    exp = Experiment(
+        doc["name"], exp_path=exp_path, launcher=launcher or doc.get("launcher", "local")
+    )
+    plan = Plan(exp, path, tag=doc.get("tag"), base_dir=base)
+    errors: list[str] = []
+    for kind in ("models", "ensembles"):
+        for i, spec in enumerate(doc.get(kind) or []):
+            try:
+                plan.entities[spec["name"]] = _add_entity(plan, kind, spec)
+            except SSConfigError as exc:
+                errors.append(f"{kind}[{i}] ({spec['name']}): {exc}")
+                continue
+            plan.after[spec["name"]] = list(spec.get("after") or [])
+    for kind in ("models", "ensembles"):
+        for i, spec in enumerate(doc.get(kind) or []):
+            entity = plan.entities.get(spec["name"])
+            for j, name in enumerate(spec.get("incoming") or []):
+                other = plan.entities.get(name)
+                if other is None:
+                    errors.append(f"{kind}[{i}].incoming[{j}]: no model or ensemble named {name!r}")
+                elif entity is not None:
+                    entity.register_incoming_entity(other)
+    # the CLI always generates, so entities run (and preview) in their run directories
+    for name, entity in plan.entities.items():
+        if isinstance(entity, Ensemble):
+            for member in entity.models:
+                member.path = entity_dir(exp.exp_path, member, name)
+        else:
+            entity.path = entity_dir(exp.exp_path, entity)
+    for hook in POST_LOAD_HOOKS:
+        hook(plan, doc, errors)
+    if errors:
+        raise SchemaError(path, errors)
+    return plan

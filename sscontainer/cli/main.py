@@ -1,0 +1,118 @@
+"""The ``sscontainer`` command line.
+
+Usage errors (bad YAML, bad options, invalid input) print one line per problem
+to stderr and exit 2, never a traceback; a run that ends with any entity not
+COMPLETED exits 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from .. import __version__
+from ..errors import SchemaError, SSContainerError
+from .loader import Plan, load_plan
+from .runner import run_plan
+from .schema import LAUNCHER_CHOICES
+
+F = TypeVar("F", bound=Callable[..., Any])
+USAGE_ERROR = 2
+
+
+def _fail(message: str) -> None:
+    for line in message.splitlines() or [message]:
+        click.echo(f"sscontainer: error: {line}", err=True)
+    sys.exit(USAGE_ERROR)
+
+
+def user_errors(func: F) -> F:
+    """Turn sscontainer's typed errors into one-line messages and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SchemaError as exc:
+            _fail("\n".join(f"{exc.source}: {e}" for e in exc.errors))
+        except SSContainerError as exc:
+            _fail(" ".join(str(exc).split("\n", 1)[0].split()))
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+experiment_file = click.argument(
+    "experiment_file", metavar="FILE.yaml", type=click.Path(dir_okay=False)
+)
+launcher_option = click.option(
+    "--launcher",
+    type=click.Choice(LAUNCHER_CHOICES),
+    default=None,
+    help="Override the file's launcher.",
+)
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print only the final result.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sscontainer")
+def cli() -> None:
+    """Run SmartSim-style experiments locally, in Docker, or under Slurm."""
+
+
+def _generate(plan: Plan, overwrite: bool) -> None:
+    plan.exp.generate(*plan.entities.values(), tag=plan.tag, overwrite=overwrite)
+
+
+@cli.command()
+@experiment_file
+@launcher_option
+@click.option("--overwrite", is_flag=True, help="Replace run directories left by an earlier run.")
+@quiet_option
+@user_errors
+def run(experiment_file: str, launcher: str | None, overwrite: bool, quiet: bool) -> None:
+    """Generate run directories and run every entity; exit 0 only if all completed."""
+    plan = load_plan(experiment_file, launcher)
+    _generate(plan, overwrite)
+    if not quiet:
+        click.echo(f"running {plan.exp.name} with the {plan.exp.launcher} launcher")
+    try:
+        ok = run_plan(plan, click.echo, quiet=quiet)
+    except KeyboardInterrupt:
+        click.echo("sscontainer: interrupted: every launched entity was stopped", err=True)
+        sys.exit(130)
+    click.echo(plan.exp.summary())
+    click.echo(f"outputs: {plan.exp.exp_path}")
+    sys.exit(0 if ok else 1)
+
+
+@cli.command()
+@experiment_file
+@launcher_option
+@click.option("--overwrite", is_flag=True, help="Replace existing run directories.")
+@quiet_option
+@user_errors
+def generate(experiment_file: str, launcher: str | None, overwrite: bool, quiet: bool) -> None:
+    """Write every entity's run directory without running anything."""
+    plan = load_plan(experiment_file, launcher)
+    _generate(plan, overwrite)
+    if not quiet:
+        click.echo(f"generated {len(plan.entities)} entities under {plan.exp.exp_path}")
+
+
+@cli.command()
+@experiment_file
+@launcher_option
+@user_errors
+def preview(experiment_file: str, launcher: str | None) -> None:
+    """Print the argv, environment, directory and files of every entity."""
+    plan = load_plan(experiment_file, launcher)
+    plan.exp.preview(*plan.entities.values())
+
+
+def main() -> None:
+    cli(prog_name="sscontainer")

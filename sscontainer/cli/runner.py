@@ -1,0 +1,69 @@
+"""Run a loaded plan: start entities as their ``after`` dependencies complete."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..entities.ensemble import Ensemble
+from ..entities.model import Model
+from ..jobs import Job
+from ..status import Status
+from .loader import Plan
+
+Echo = Callable[[str], None]
+
+
+def _members(entity: Model | Ensemble) -> list[Model]:
+    return entity.models if isinstance(entity, Ensemble) else [entity]
+
+
+def run_plan(plan: Plan, echo: Echo, quiet: bool = False, interval: float = 10.0) -> bool:
+    """Start every entity once its dependencies completed; True when all completed.
+
+    An entity whose dependency did not complete is never started (NEVER_STARTED).
+    """
+    exp = plan.exp
+    waiting = dict(plan.after)
+    outcome: dict[str, Status] = {}
+    running: list[Job] = []
+
+    def note(job: Job) -> None:
+        if not quiet:
+            code = "" if job.returncode is None else f" (exit {job.returncode})"
+            echo(f"{job.name}: {job.status.value}{code} after {job.run_time:.2f} s")
+
+    try:
+        while waiting or running:
+            for name in [n for n, deps in waiting.items() if all(d in outcome for d in deps)]:
+                deps = waiting.pop(name)
+                entity = plan.entities[name]
+                if any(outcome[d] != Status.COMPLETED for d in deps):
+                    outcome[name] = Status.NEVER_STARTED
+                    if not quiet:
+                        echo(f"{name}: NeverStarted (a dependency did not complete)")
+                    continue
+                exp.start(entity, block=False)
+                running.extend(j for m in _members(entity) if (j := exp.jobs.get(m.name)))
+            if not running:
+                continue
+            done = exp.jobs.wait_any(running, interval)
+            if not done and not quiet:
+                echo("running: " + ", ".join(f"{j.name}" for j in running))
+            for job in done:
+                note(job)
+            running = [j for j in running if j not in done]
+            for name, entity in plan.entities.items():
+                if name in outcome or name in waiting:
+                    continue
+                jobs = [exp.jobs.get(m.name) for m in _members(entity)]
+                if all(j is not None and j.status.is_terminal for j in jobs):
+                    statuses = {j.status for j in jobs if j is not None}
+                    outcome[name] = (
+                        Status.COMPLETED if statuses == {Status.COMPLETED} else Status.FAILED
+                    )
+    except KeyboardInterrupt:
+        exp.stop(*[e for n, e in plan.entities.items() if n not in outcome and n not in waiting])
+        raise
+    return all(s == Status.COMPLETED for s in outcome.values()) and len(outcome) == len(
+        plan.entities
+    )

@@ -1,0 +1,272 @@
+"""The experiment YAML schema: checks a loaded document, naming each error's place.
+
+Every problem becomes one line such as ``models[1].params.THERMO: ...``; all
+problems are collected before raising, so a user fixes them in one pass.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import SchemaError
+
+_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+_WALLTIME = re.compile(r"\d+:\d\d:\d\d")
+LAUNCHER_CHOICES = ("local", "docker", "slurm", "auto")
+STRATEGIES = ("all_perm", "step", "random")
+
+Check = Callable[[Any, str, list[str]], None]
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def is_name(value: Any, where: str, errors: list[str]) -> None:
+    if not isinstance(value, str) or value in ("", ".", "..") or not _NAME.fullmatch(value):
+        errors.append(
+            f"{where}: {value!r} is not a valid name: use letters, digits, '_', '.', '-'"
+        )
+
+
+def is_str(value: Any, where: str, errors: list[str]) -> None:
+    if not isinstance(value, str) or not value:
+        errors.append(f"{where}: expected a non-empty string, got {_type_name(value)} {value!r}")
+
+
+def is_bool(value: Any, where: str, errors: list[str]) -> None:
+    if not isinstance(value, bool):
+        errors.append(f"{where}: expected true or false, got {value!r}")
+
+
+def is_pos_int(value: Any, where: str, errors: list[str]) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        errors.append(f"{where}: expected a positive integer, got {value!r}")
+
+
+def is_scalar(value: Any, where: str, errors: list[str]) -> None:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        errors.append(f"{where}: expected a string or number, got {_type_name(value)} {value!r}")
+
+
+def is_walltime(value: Any, where: str, errors: list[str]) -> None:
+    if not isinstance(value, str) or not _WALLTIME.fullmatch(value):
+        errors.append(f"{where}: expected a time as 'HH:MM:SS' (quote it), got {value!r}")
+
+
+def one_of(*choices: str) -> Check:
+    def check(value: Any, where: str, errors: list[str]) -> None:
+        if value not in choices:
+            errors.append(f"{where}: {value!r} is not one of {', '.join(choices)}")
+
+    return check
+
+
+def list_of(item: Check, allow_str: bool = False) -> Check:
+    def check(value: Any, where: str, errors: list[str]) -> None:
+        if allow_str and isinstance(value, str):
+            return
+        if not isinstance(value, list):
+            errors.append(f"{where}: expected a list, got {_type_name(value)} {value!r}")
+            return
+        for i, element in enumerate(value):
+            item(element, f"{where}[{i}]", errors)
+
+    return check
+
+
+def map_of(value_check: Check) -> Check:
+    def check(value: Any, where: str, errors: list[str]) -> None:
+        if not isinstance(value, dict):
+            errors.append(f"{where}: expected a mapping, got {_type_name(value)} {value!r}")
+            return
+        for key, element in value.items():
+            if not isinstance(key, str) or not key:
+                errors.append(f"{where}: key {key!r} must be a non-empty string")
+            else:
+                value_check(element, f"{where}.{key}", errors)
+
+    return check
+
+
+def scalar_or_list(value: Any, where: str, errors: list[str]) -> None:
+    if isinstance(value, list):
+        if not value:
+            errors.append(f"{where}: the list of values is empty")
+        for i, element in enumerate(value):
+            is_scalar(element, f"{where}[{i}]", errors)
+    else:
+        is_scalar(value, where, errors)
+
+
+def optional_scalar(value: Any, where: str, errors: list[str]) -> None:
+    if value is not None:
+        is_scalar(value, where, errors)
+
+
+def fields(spec: dict[str, Check], required: tuple[str, ...] = ()) -> Check:
+    """A mapping with known keys: unknown keys and missing required keys are errors."""
+
+    def check(value: Any, where: str, errors: list[str]) -> None:
+        if not isinstance(value, dict):
+            errors.append(f"{where}: expected a mapping, got {_type_name(value)} {value!r}")
+            return
+        for key in required:
+            if key not in value:
+                errors.append(f"{where}: missing required field '{key}'")
+        for key, element in value.items():
+            if key not in spec:
+                known = ", ".join(sorted(spec))
+                errors.append(f"{where}.{key}: unknown field (known fields: {known})")
+            else:
+                spec[key](element, f"{where}.{key}", errors)
+
+    return check
+
+
+# Extra fields later layers (database, containers, ML) register here.
+TOP_LEVEL_EXTRA: dict[str, Check] = {}
+ENTITY_EXTRA: dict[str, Check] = {}
+
+RUN = fields(
+    {
+        "nodes": is_pos_int,
+        "tasks": is_pos_int,
+        "tasks_per_node": is_pos_int,
+        "cpus_per_task": is_pos_int,
+        "walltime": is_walltime,
+        "hostlist": list_of(is_str, allow_str=True),
+        "env": map_of(is_scalar),
+        "args": map_of(optional_scalar),
+        "run_command": one_of("auto", "none", "srun", "mpirun", "mpiexec"),
+    }
+)
+BATCH = fields(
+    {
+        "nodes": is_pos_int,
+        "time": is_walltime,
+        "queue": is_str,
+        "account": is_str,
+        "args": map_of(optional_scalar),
+    }
+)
+FILES = fields(
+    {
+        "copy": list_of(is_str, allow_str=True),
+        "symlink": list_of(is_str, allow_str=True),
+        "configure": list_of(is_str, allow_str=True),
+    }
+)
+
+
+def _entity_fields() -> dict[str, Check]:
+    return {
+        "name": is_name,
+        "exe": is_str,
+        "args": list_of(is_scalar, allow_str=True),
+        "run": RUN,
+        "batch": BATCH,
+        "files": FILES,
+        "after": list_of(is_name),
+        "key_prefixing": is_bool,
+        "incoming": list_of(is_name),
+        **ENTITY_EXTRA,
+    }
+
+
+def model_check() -> Check:
+    return fields(
+        {**_entity_fields(), "params": map_of(is_scalar), "params_as_args": list_of(is_str)},
+        required=("name", "exe"),
+    )
+
+
+def ensemble_check() -> Check:
+    return fields(
+        {
+            **_entity_fields(),
+            "params": map_of(scalar_or_list),
+            "strategy": one_of(*STRATEGIES),
+            "n_models": is_pos_int,
+            "replicas": is_pos_int,
+        },
+        required=("name", "exe"),
+    )
+
+
+def validate_document(doc: Any, source: str) -> dict[str, Any]:
+    """Check ``doc`` against the schema and cross-references; raise SchemaError."""
+    errors: list[str] = []
+    top = fields(
+        {
+            "name": is_name,
+            "path": is_str,
+            "launcher": one_of(*LAUNCHER_CHOICES),
+            "tag": is_str,
+            "models": list_of(model_check()),
+            "ensembles": list_of(ensemble_check()),
+            **TOP_LEVEL_EXTRA,
+        },
+        required=("name",),
+    )
+    top(doc, "experiment", errors)
+    if errors:
+        raise SchemaError(source, [e.removeprefix("experiment.") for e in errors])
+    _cross_check(doc, errors)
+    if errors:
+        raise SchemaError(source, errors)
+    return dict(doc)
+
+
+def _cross_check(doc: dict[str, Any], errors: list[str]) -> None:
+    entries = [("models", i, m) for i, m in enumerate(doc.get("models") or [])]
+    entries += [("ensembles", i, e) for i, e in enumerate(doc.get("ensembles") or [])]
+    if not entries:
+        errors.append("experiment: no models or ensembles: add at least one under 'models:'")
+    seen: dict[str, str] = {}
+    for kind, i, entry in entries:
+        where = f"{kind}[{i}].name"
+        if entry["name"] in seen:
+            errors.append(f"{where}: {entry['name']!r} is already used by {seen[entry['name']]}")
+        seen.setdefault(entry["name"], where)
+    for kind, i, entry in entries:
+        for j, dep in enumerate(entry.get("after") or []):
+            if dep not in seen:
+                errors.append(f"{kind}[{i}].after[{j}]: no model or ensemble named {dep!r}")
+            elif dep == entry["name"]:
+                errors.append(f"{kind}[{i}].after[{j}]: an entity cannot wait for itself")
+        if kind == "ensembles":
+            if not entry.get("params") and not entry.get("replicas"):
+                errors.append(f"ensembles[{i}]: give 'params' or 'replicas'")
+            if entry.get("strategy") == "random" and "n_models" not in entry:
+                errors.append(f"ensembles[{i}].n_models: required with strategy 'random'")
+    cycle = find_cycle({e["name"]: list(e.get("after") or []) for _, _, e in entries})
+    if cycle:
+        errors.append("after: dependency cycle " + " -> ".join(cycle))
+
+
+def find_cycle(graph: dict[str, list[str]]) -> list[str]:
+    """A cycle in ``graph`` (node -> nodes it waits for), or [] when it is a DAG."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        stack.append(node)
+        for dep in graph.get(node, []):
+            if state.get(dep) == 1:
+                return [*stack[stack.index(dep) :], dep]
+            if dep in graph and dep not in state and (found := visit(dep)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return []
+
+    for node in graph:
+        if node not in state and (found := visit(node)):
+            return found
+    return []
