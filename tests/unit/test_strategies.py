@@ -45,7 +45,7 @@ def test_scalar_param_is_one_value() -> None:
 
 def test_callable_strategy() -> None:
     def firsts(names: list[str], values: list[list[Any]], n: int | None) -> list[dict[str, Any]]:
-        return [{name: vals[0] for name, vals in zip(names, values)}]
+        return [{name: vals[0] for name, vals in zip(names, values, strict=False)}]
 
     assert expand_params({"A": [1, 2], "B": [3]}, firsts) == [{"A": 1, "B": 3}]
 
