@@ -21,14 +21,23 @@ running() { # pidfile progname
 }
 
 # --- install -------------------------------------------------------------------
-if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null \
-    || ! command -v sbatch >/dev/null || ! command -v munged >/dev/null; then
-    [[ "$(id -u)" == 0 ]] || { log "slurm is missing and installing it needs root"; exit 1; }
-    log "installing slurm and munge"
+# Slurm + munge, and what the containerized Slurm tests run: Charliecloud (the
+# daemonless stand-in for Apptainer) and a static busybox for their tiny image.
+missing=()
+for pair in slurmctld:slurmctld slurmd:slurmd sbatch:slurm-client munged:munge \
+    ch-run:charliecloud-runtime; do
+    command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+done
+# The plain busybox package is dynamically linked: the image needs the static one.
+dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' \
+    || missing+=(busybox-static)
+if ((${#missing[@]})); then
+    [[ "$(id -u)" == 0 ]] || { log "missing ${missing[*]}: installing needs root"; exit 1; }
+    log "installing ${missing[*]}"
     # Others may run apt at the same time: wait for the dpkg lock instead of failing.
     apt-get -o DPkg::Lock::Timeout=300 update -qq
     DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
-        --no-install-recommends slurmctld slurmd slurm-client munge >/dev/null
+        --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 mkdir -p "$D/state" "$D/spool"
@@ -73,10 +82,15 @@ NodeName=localhost NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=$MEM_MB State=UNKNOW
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
 )"
+export SLURM_CONF="$CONF"
 if [[ ! -f "$CONF" ]] || [[ "$(cat "$CONF")" != "$NEW_CONF" ]]; then
     printf '%s\n' "$NEW_CONF" >"$CONF"
+    # Daemons already up read the new file now rather than at their next restart.
+    if running "$D/slurmctld.pid" slurmctld; then
+        log "slurm.conf changed: scontrol reconfigure"
+        scontrol reconfigure || true
+    fi
 fi
-export SLURM_CONF="$CONF"
 
 # --- daemons -------------------------------------------------------------------
 MUNGE_PID=/run/munge/munged.pid

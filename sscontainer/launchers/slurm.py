@@ -76,9 +76,37 @@ def _template() -> jinja2.Template:
     return env.get_template("sbatch.sh.j2")
 
 
+_SHORT_FLAGS = {
+    "-N": "--nodes",
+    "-n": "--ntasks",
+    "-c": "--cpus-per-task",
+    "-t": "--time",
+    "-G": "--gpus",
+}
+
+
+def directive_lines(args: Sequence[str]) -> list[list[str]]:
+    """Group sbatch args into #SBATCH lines: ``-p debug`` (two elements) shares one line."""
+    lines: list[list[str]] = []
+    for arg in args:
+        previous = lines[-1] if lines else None
+        if (
+            previous is not None
+            and len(previous) == 1
+            and previous[0].startswith("-")
+            and "=" not in previous[0]
+            and not arg.startswith("-")
+        ):
+            previous.append(arg)
+        else:
+            lines.append([arg])
+    return lines
+
+
 def resource_directives(step: Step) -> list[str]:
     """sbatch options for ``step.resources`` (those ``batch_args`` do not set already)."""
     given = {arg.split("=", 1)[0] for arg in step.batch_args}
+    given |= {_SHORT_FLAGS[flag] for flag in given if flag in _SHORT_FLAGS}
     res = step.resources
     wanted = [
         ("--nodes", res.nodes),
@@ -142,7 +170,7 @@ def render_batch_script(step: Step, runtime: str = "apptainer") -> str:
     return _template().render(
         kind=f"step {step.name}",
         script=script_path(step),
-        directives=directives,
+        directives=directive_lines(directives),
         members=[member],
         array=False,
     )
@@ -194,7 +222,7 @@ def render_array_script(
     return _template().render(
         kind=f"job array {name}",
         script=os.path.join(folder, f"{name}.sbatch"),
-        directives=directives,
+        directives=directive_lines(directives),
         members=[_member(step, runtime) for step in steps],
         array=True,
     )
@@ -314,10 +342,8 @@ class SlurmLauncher:
     def _forgotten(self, handle: str, job: _Job) -> JobInfo:
         """A job scontrol no longer knows: sacct if there is accounting, else the exit file."""
         if shutil.which("sacct", path=self._env.get("PATH")):
-            done = self._run(
-                "sacct", "-n", "-P", "-X", "-j", handle, "-o", "JobID,State,ExitCode",
-                check=False,
-            )
+            query = ["sacct", "-n", "-P", "-X", "-j", handle, "-o", "JobID,State,ExitCode"]
+            done = self._run(*query, check=False)
             info = q.parse_sacct(done.stdout, handle) if done.returncode == 0 else None
             if info is not None:
                 return info
