@@ -55,7 +55,9 @@ SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
 MpiDefault=none
-ProctrackType=proctrack/linuxproc
+# pgid: a batch shell killed by SIGTERM must not orphan its children (linuxproc
+# tracks the parent chain and loses them; cgroups are not usable here).
+ProctrackType=proctrack/pgid
 TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
@@ -85,10 +87,11 @@ CONF
 export SLURM_CONF="$CONF"
 if [[ ! -f "$CONF" ]] || [[ "$(cat "$CONF")" != "$NEW_CONF" ]]; then
     printf '%s\n' "$NEW_CONF" >"$CONF"
-    # Daemons already up read the new file now rather than at their next restart.
-    if running "$D/slurmctld.pid" slurmctld; then
-        log "slurm.conf changed: scontrol reconfigure"
-        scontrol reconfigure || true
+    # Daemons still running an older file are restarted (some settings, such as
+    # ProctrackType, need a restart; reconfigure is not enough).
+    if running "$D/slurmctld.pid" slurmctld || running "$D/slurmd.pid" slurmd; then
+        log "slurm.conf changed: restarting the daemons"
+        SSC_SLURM_DIR="$D" "$(dirname "${BASH_SOURCE[0]}")/slurm-down.sh"
     fi
 fi
 

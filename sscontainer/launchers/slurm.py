@@ -297,18 +297,20 @@ class SlurmLauncher:
             raise LauncherError(f"sbatch answered {out!r} instead of a job id for {script}")
         return job_id
 
-    def _record(self, handle: str, step: Step) -> None:
-        self._jobs[handle] = _Job(exit_file(step), JobInfo(Status.QUEUED))
+    @staticmethod
+    def _prepare(step: Step) -> None:
+        """Directories the job writes to exist; no exit code left from an earlier run."""
+        for folder in {step.cwd, os.path.dirname(step.out), os.path.dirname(step.err)}:
+            os.makedirs(folder or ".", exist_ok=True)
+        Path(exit_file(step)).unlink(missing_ok=True)
 
     # -- Launcher protocol --
     def start(self, step: Step) -> str:
         """Write ``<cwd>/<name>.sbatch`` and submit it; the handle is the job id."""
         text = render_batch_script(step, self.runtime)
-        for folder in {step.cwd, os.path.dirname(step.out), os.path.dirname(step.err)}:
-            os.makedirs(folder or ".", exist_ok=True)
-        Path(exit_file(step)).unlink(missing_ok=True)
+        self._prepare(step)
         handle = self._submit(script_path(step), text)
-        self._record(handle, step)
+        self._jobs[handle] = _Job(exit_file(step), JobInfo(Status.QUEUED))
         return handle
 
     def start_array(
@@ -325,13 +327,11 @@ class SlurmLauncher:
         name = name or os.path.basename(folder) or "array"
         text = render_array_script(steps, name, self.runtime, max_parallel)
         for step in steps:
-            for path in {step.cwd, os.path.dirname(step.out), os.path.dirname(step.err)}:
-                os.makedirs(path or ".", exist_ok=True)
-            Path(exit_file(step)).unlink(missing_ok=True)
+            self._prepare(step)
         job_id = self._submit(os.path.join(folder, f"{name}.sbatch"), text)
         handles = [f"{job_id}_{i}" for i in range(len(steps))]
         for handle, step in zip(handles, steps, strict=True):
-            self._record(handle, step)
+            self._jobs[handle] = _Job(exit_file(step), JobInfo(Status.QUEUED))
         return handles
 
     def _check_handle(self, handle: str) -> _Job:
@@ -417,7 +417,8 @@ class SlurmLauncher:
             if info.status.is_terminal:
                 return info
             if not killed and time.monotonic() - start >= grace:
-                self._run("scancel", "--signal=KILL", handle, check=False)
+                # --full: a signal alone would spare the batch shell itself.
+                self._run("scancel", "--signal=KILL", "--full", handle, check=False)
                 killed = True
             if time.monotonic() >= deadline:
                 raise LauncherError(

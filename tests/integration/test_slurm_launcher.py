@@ -98,6 +98,34 @@ def test_cancel_running_job(launcher: SlurmLauncher, tmp_path: Path) -> None:
     assert launcher.stop(handle).status is Status.CANCELLED  # stopping twice is harmless
 
 
+def alive(pid: int) -> bool:
+    """A process exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_stop_kills_a_job_that_ignores_sigterm(launcher: SlurmLauncher, tmp_path: Path) -> None:
+    # The batch shell dies of SIGTERM while its child ignores it: the child must not
+    # outlive the job (proctrack/pgid in slurm-up.sh; linuxproc loses such orphans).
+    script = "trap '' TERM; echo $$ > pid.txt; sleep 60 & wait; sleep 60"
+    step = make_step(tmp_path, "stubborn", ["bash", "-c", script])
+    handle = launcher.start(step)
+    reach(launcher, handle, Status.RUNNING)
+    pid_file = Path(step.cwd) / "pid.txt"
+    deadline = time.monotonic() + 30
+    while not pid_file.is_file() or not pid_file.read_text().strip():
+        assert time.monotonic() < deadline, "the job never wrote its pid"
+        time.sleep(0.1)
+    pid = int(pid_file.read_text())
+    assert alive(pid)
+    info = launcher.stop(handle, grace=1)
+    assert info.status is Status.CANCELLED
+    assert not alive(pid)
+
+
 def test_wait_returns_the_first_to_finish(launcher: SlurmLauncher, tmp_path: Path) -> None:
     slow = launcher.start(make_step(tmp_path, "slow", ["sleep", "60"]))
     quick = launcher.start(make_step(tmp_path, "quick", ["true"]))
