@@ -169,7 +169,6 @@ def render_batch_script(step: Step, runtime: str = "apptainer") -> str:
     ]
     return _template().render(
         kind=f"step {step.name}",
-        script=script_path(step),
         directives=directive_lines(directives),
         members=[member],
         array=False,
@@ -221,7 +220,6 @@ def render_array_script(
     ]
     return _template().render(
         kind=f"job array {name}",
-        script=os.path.join(folder, f"{name}.sbatch"),
         directives=directive_lines(directives),
         members=[_member(step, runtime) for step in steps],
         array=True,

@@ -92,6 +92,11 @@ def test_sbatch_arg_quoting_and_newlines(tmp_path: Path) -> None:
             render_batch_script(make_step(tmp_path, batch_args=(bad,)))
 
 
+def test_newline_in_a_path_cannot_reach_a_directive(tmp_path: Path) -> None:
+    with pytest.raises(SSConfigError, match="line break"):
+        render_batch_script(make_step(tmp_path, cwd=str(tmp_path / "x\ntouch pwned")))
+
+
 def test_directive_grouping_and_resource_defaults() -> None:
     assert directive_lines(["-p", "debug", "--exclusive", "-N", "2", "--x=1", "y"]) == [
         ["-p", "debug"], ["--exclusive"], ["-N", "2"], ["--x=1"], ["y"],
