@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -130,6 +131,12 @@ def app_env(config: ColocatedConfig) -> dict[str, str]:
     return env
 
 
+def _executable(program: str) -> bool:
+    if os.sep in program:
+        return os.path.isfile(program) and os.access(program, os.X_OK)
+    return shutil.which(program) is not None
+
+
 def exit_code(returncode: int) -> int:
     """A child's return code as a shell would report it (128+N for signal N)."""
     return 128 - returncode if returncode < 0 else returncode
@@ -158,6 +165,14 @@ class Supervisor:
     def run(self) -> int:
         for signum in FORWARDED_SIGNALS:
             signal.signal(signum, self._on_signal)
+        if not _executable(self.app_argv[0]):
+            # fail before starting a database nobody would use
+            print(
+                f"sscontainer.db.colocated: cannot run {self.app_argv[0]!r}: not an executable "
+                "file (or not found on PATH)",
+                file=sys.stderr,
+            )
+            return 127
         cpus = resolve_pinning(self.config.custom_pinning, self.config.db_cpus)
         shared = SharedServer(
             self.config.lock_path,

@@ -28,8 +28,7 @@ def admin_connection(
         "password": password,
         "socket_timeout": timeout,
         "socket_connect_timeout": timeout,
-        "retry_on_timeout": False,
-        "retry": None,
+        "retry": None,  # redis-py then makes exactly one attempt
         "decode_responses": True,
     }
     if address.unix_socket is not None:
