@@ -96,8 +96,8 @@ if [[ ! -f "$CONF" ]] || [[ "$(cat "$CONF")" != "$NEW_CONF" ]]; then
 fi
 
 # --- daemons -------------------------------------------------------------------
-MUNGE_PID=/run/munge/munged.pid
-if ! running "$MUNGE_PID" munged; then
+# munged may be someone else's: start one only when no munge daemon answers.
+if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
     mkdir -p /run/munge && chown munge:munge /run/munge
     if [[ ! -s /etc/munge/munge.key ]]; then
         log "creating a munge key"

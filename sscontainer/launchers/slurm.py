@@ -76,13 +76,9 @@ def _template() -> jinja2.Template:
     return env.get_template("sbatch.sh.j2")
 
 
-_SHORT_FLAGS = {
-    "-N": "--nodes",
-    "-n": "--ntasks",
-    "-c": "--cpus-per-task",
-    "-t": "--time",
-    "-G": "--gpus",
-}
+# Short spellings of the options resource_directives would otherwise add twice.
+_SHORT_FLAGS = {"-N": "--nodes", "-n": "--ntasks", "-c": "--cpus-per-task", "-t": "--time",
+                "-G": "--gpus"}  # fmt: skip
 
 
 def directive_lines(args: Sequence[str]) -> list[list[str]]:
@@ -268,13 +264,8 @@ class SlurmLauncher:
                 "start the test cluster with .ci/slurm-up.sh"
             )
         try:
-            done = subprocess.run(
-                argv,
-                capture_output=True,
-                text=True,
-                env=self._env,
-                timeout=self.command_timeout,
-                check=False,
+            done = subprocess.run(  # an argument list: no shell involved
+                argv, capture_output=True, text=True, env=self._env, timeout=self.command_timeout
             )
         except subprocess.TimeoutExpired as exc:
             raise LauncherError(
