@@ -24,7 +24,7 @@ from .client_datasets import DatasetMixin, _poll
 from .connection import REDIS_ERRORS, Target, open_connection, resolve_target
 from .keys import KeyBuilder, check_name
 from .log import ClientLogger, LogLevel
-from .tensor_codec import as_tensor, decode, encode
+from .tensor_codec import decode, encode
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -103,7 +103,7 @@ class Client(DatasetMixin):
     def put_tensor(self, name: str, data: np.ndarray[Any, Any]) -> None:
         """Store ``data`` under ``name`` (prefixed with ``SSKEYOUT`` when prefixing is on)."""
         key = self._keys.tensor_key(name, for_read=False)
-        value = encode(as_tensor(data))
+        value = encode(data)  # checks the type and dtype
         try:
             self._redis.set(key, value)
         except REDIS_ERRORS as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 import sys
+from math import prod
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,8 @@ _WIRE = {code: np.dtype(name).newbyteorder("<") for code, name in enumerate(DTYP
 # numpy's (kind, itemsize) identifies a dtype independently of byte order
 _CODE = {(np.dtype(name).kind, np.dtype(name).itemsize): code for code, name in enumerate(DTYPES)}
 _DIMS_STRUCTS = {n: struct.Struct(f"<{n}Q") for n in range(MAX_DIMS + 1)}
+_HEADERS = {n: struct.Struct(f"<4sBBBx{n}Q") for n in range(MAX_DIMS + 1)}
+_SMALL = 65_536  # below this, copying twice is cheaper than building a memoryview
 _BIG_ENDIAN_HOST = sys.byteorder == "big"
 ALLOWED = ", ".join(DTYPES)
 
@@ -58,17 +61,22 @@ def as_tensor(data: object, what: str = "tensor") -> np.ndarray[Any, Any]:
 
 
 def encode(data: np.ndarray[Any, Any]) -> bytes:
-    """Header + C-order little-endian bytes of ``data`` (already checked by :func:`as_tensor`)."""
-    code = dtype_code(data.dtype)
-    if data.dtype.byteorder == ">" or (_BIG_ENDIAN_HOST and data.dtype.byteorder == "="):
-        data = data.astype(data.dtype.newbyteorder("<"))
-    shape = data.shape  # before ascontiguousarray, which turns 0-d into 1-d
-    ndim = len(shape)
-    header = _FIXED.pack(MAGIC, VERSION, code, ndim) + _DIMS_STRUCTS[ndim].pack(*shape)
-    if data.size == 0:
-        return header
-    flat = np.ascontiguousarray(data).reshape(-1)  # no copy when already C-contiguous
-    # one copy, into the value sent; the caller's array is never modified
+    """Header + C-order little-endian bytes of ``data``; raises like :func:`as_tensor`."""
+    if not isinstance(data, np.ndarray):
+        data = as_tensor(data)
+    dtype = data.dtype
+    code = _CODE.get((dtype.kind, dtype.itemsize))
+    if code is None or dtype.kind not in "fiu" or data.ndim > MAX_DIMS:
+        as_tensor(data)  # raises the explanatory error
+        raise AssertionError("unreachable")
+    if dtype.byteorder == ">" or (_BIG_ENDIAN_HOST and dtype.byteorder == "="):
+        data = data.astype(dtype.newbyteorder("<"))
+    shape = data.shape
+    header = _HEADERS[len(shape)].pack(MAGIC, VERSION, code, len(shape), *shape)
+    if data.nbytes <= _SMALL:
+        return header + data.tobytes()  # tobytes() is C order whatever the layout
+    flat = np.ascontiguousarray(data).reshape(-1)  # copies only a non-C-contiguous input
+    # one copy, straight into the value sent; the caller's array is never modified
     return header + memoryview(flat).cast("B")  # type: ignore[arg-type]
 
 
@@ -96,15 +104,13 @@ def decode_header(value: bytes, key: str) -> tuple[np.dtype[Any], tuple[int, ...
 def decode(value: bytes, key: str) -> np.ndarray[Any, Any]:
     """The stored tensor as a read-only array viewing ``value`` (no copy)."""
     dtype, shape, offset = decode_header(value, key)
-    count = 1
-    for dim in shape:
-        count *= dim
-    if len(value) - offset != count * dtype.itemsize:
+    if len(value) - offset != prod(shape) * dtype.itemsize:
         raise ClientError(
             f"tensor {key!r} is corrupt: {len(value) - offset} data bytes for shape {shape} "
             f"of {dtype.name}"
         )
-    return np.frombuffer(value, dtype=dtype, count=count, offset=offset).reshape(shape)
+    # a read-only view of the reply's bytes: no copy
+    return np.ndarray(shape, dtype=dtype, buffer=value, offset=offset)
 
 
 def dtype_name(dtype: np.dtype[Any]) -> str:
