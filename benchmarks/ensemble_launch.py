@@ -83,7 +83,7 @@ def smartsim_run(workdir: Path, members: int, smartsim_python: str, python: str)
     if result.returncode != 0:
         raise SystemExit(f"SmartSim run failed:\n{result.stderr[-2000:]}")
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    if not all("ompleted" in s for s in report["statuses"]):
+    if not all("COMPLETED" in s.upper() for s in report["statuses"]):
         raise SystemExit(f"SmartSim members did not all complete: {report['statuses']}")
     return float(report["seconds"])
 
