@@ -184,3 +184,15 @@ class ColocatedConfig:
                 return cls.from_json(handle.read())
         except OSError as exc:
             raise SSConfigError(f"cannot read colocated database config {path}: {exc}") from exc
+
+
+def supervisor_argv(
+    config_path: str, app_argv: list[str] | tuple[str, ...], python: str = "python"
+) -> list[str]:
+    """The command a launcher runs for one rank of a colocated model.
+
+    ``python`` is the interpreter inside the container/node that has sscontainer installed.
+    """
+    if not app_argv:
+        raise SSConfigError("a colocated model needs an application command")
+    return [python, "-m", "sscontainer.db.colocated", "--config", config_path, "--", *app_argv]

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from sscontainer.db.colocated import exit_code, shard_config
-from sscontainer.db.colocated_config import ColocatedConfig, split_db_kwargs
+from sscontainer.db.colocated_config import ColocatedConfig, split_db_kwargs, supervisor_argv
 from sscontainer.errors import InvalidNameError, SSConfigError
 
 
@@ -91,3 +91,11 @@ def test_exit_code_mapping() -> None:
     assert exit_code(3) == 3
     assert exit_code(-15) == 143
     assert exit_code(-9) == 137
+
+
+def test_supervisor_argv() -> None:
+    argv = supervisor_argv("/run/colo.json", ["python", "app.py", "--steps", "3"], "/usr/bin/python3")
+    assert argv == ["/usr/bin/python3", "-m", "sscontainer.db.colocated", "--config",
+                    "/run/colo.json", "--", "python", "app.py", "--steps", "3"]
+    with pytest.raises(SSConfigError, match="application command"):
+        supervisor_argv("/run/colo.json", [])
