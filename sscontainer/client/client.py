@@ -47,8 +47,11 @@ class Client(DatasetMixin):
         password: str | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        if isinstance(address, bool):  # SmartRedis's old positional form: Client(False)
-            address, cluster = None, address if cluster is None else cluster
+        if isinstance(address, bool):
+            # SmartRedis's positional form Client(cluster, address=None)
+            flag: object = address
+            address = cluster if isinstance(cluster, str) else None
+            cluster = bool(flag)
         environ = os.environ if env is None else env
         self._log = ClientLogger(logger_name, environ)
         self._keys = KeyBuilder(environ)
@@ -134,8 +137,9 @@ class Client(DatasetMixin):
         key = self._keys.tensor_key(name, for_read=True)
         return decode(self._get_value(key, f"get_tensor({name!r})"), key)
 
-    def unpack_tensor(self, name: str, result: np.ndarray[Any, Any]) -> None:
-        """Copy tensor ``name`` into ``result`` (same dtype and number of elements)."""
+    def unpack_tensor(self, name: str, result_array: np.ndarray[Any, Any]) -> None:
+        """Copy tensor ``name`` into ``result_array`` (same dtype and number of elements)."""
+        result = result_array
         if not isinstance(result, np.ndarray):
             raise SSConfigError(f"result must be a numpy.ndarray, got {type(result).__name__}")
         if not result.flags.writeable:

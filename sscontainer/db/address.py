@@ -65,8 +65,12 @@ def parse_address(text: str) -> ServerAddress:
 
 
 def parse_ssdb(ssdb: str) -> list[ServerAddress]:
-    """Parse an ``SSDB`` value: comma-separated addresses (at least one)."""
-    parts = [part for part in ssdb.split(",") if part.strip()]
+    """Parse an ``SSDB`` value: comma-separated addresses (at least one).
+
+    Semicolons are accepted as separators too (old SmartRedis docs wrote
+    ``SSDB="127.0.0.1:6379;"``).
+    """
+    parts = [part for part in ssdb.replace(";", ",").split(",") if part.strip()]
     if not parts:
         raise SSConfigError(
             "SSDB is empty: set it to host:port[,host:port...] or unix:///path/to/socket"

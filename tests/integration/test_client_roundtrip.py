@@ -178,3 +178,19 @@ def test_bad_input_is_rejected_before_the_network(client: Client) -> None:
             client.put_tensor("bad", data)  # type: ignore[arg-type]
     with pytest.raises(SSConfigError):
         client.poll_tensor("x", -5, 1)
+
+
+def test_smartredis_constructor_forms(standalone_db: LocalDatabase,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SSDB", standalone_db.ssdb)
+    monkeypatch.delenv("SR_DB_TYPE", raising=False)
+    with Client(False) as from_env:  # Client(cluster)
+        assert not from_env.is_cluster
+    monkeypatch.delenv("SSDB")
+    with Client(False, standalone_db.ssdb) as positional:  # Client(cluster, address)
+        assert str(positional) == f"Client(standalone database at {standalone_db.ssdb})"
+    with Client(address=standalone_db.ssdb, cluster=False) as keywords:
+        keywords.put_tensor("kw", np.ones(2, np.int8))
+        out = np.zeros(2, np.int8)
+        keywords.unpack_tensor("kw", result_array=out)
+        assert out.tolist() == [1, 1]

@@ -71,3 +71,8 @@ def test_free_port_is_bindable() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", port))
     assert find_free_port(avoid=frozenset({port})) != port
+
+
+def test_semicolons_from_old_smartredis_docs() -> None:
+    assert parse_ssdb("127.0.0.1:6379;") == [ServerAddress("127.0.0.1", 6379)]
+    assert len(parse_ssdb("a:1;b:2;c:3")) == 3
