@@ -42,7 +42,7 @@ def build_images(
     for spec in image_specs(bootstrap):
         built = build_image(spec, ".", quiet=quiet, progress=progress, client=api)
         for tag in (__version__, "latest"):
-            api.tag(built.tag, f"sscontainer/{spec.name}", tag)  # type: ignore[no-untyped-call]
+            api.tag(built.tag, f"sscontainer/{spec.name}", tag)
         out[spec.name] = built
     return out
 

@@ -11,7 +11,7 @@ from typing import Any
 from ..errors import MissingFileError, SSConfigError
 from ..specs import validate
 from ..specs.entities import DEFAULT_WORKDIR
-from ..specs.model import User
+from ..specs.steps import User
 
 RUNTIMES = ("docker", "apptainer", "singularity", "podman", "charliecloud")
 

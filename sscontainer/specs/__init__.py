@@ -12,23 +12,20 @@ from .entities import (
     colocated_spec,
     model_spec,
     orchestrator_spec,
+    runtime_base_spec,
 )
-from .model import (
+from .model import BaseImage, ContainerSpec, Copy, Stage, Wheelhouse
+from .render import render, render_apptainer, render_dockerfile
+from .steps import (
     AptInstall,
-    BaseImage,
-    ContainerSpec,
-    Copy,
     CreateUser,
     CreateVenv,
     MakeDirs,
     PipInstall,
     Run,
-    Stage,
     Step,
     User,
-    Wheelhouse,
 )
-from .render import render, render_apptainer, render_dockerfile
 
 __all__ = [
     "DEFAULT_BASE",
@@ -56,4 +53,5 @@ __all__ = [
     "render",
     "render_apptainer",
     "render_dockerfile",
+    "runtime_base_spec",
 ]

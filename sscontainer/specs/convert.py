@@ -105,9 +105,10 @@ def _name_stages(text: str) -> str:
     lines = text.splitlines()
     count = 0
     for i, line in enumerate(lines):
+        if re.match(r"\s*FROM\s", line, re.IGNORECASE):
+            count += 1
         match = _FROM.match(line)
         if match:
-            count += 1
             lines[i] = f"{match.group(1)}{match.group(2)} AS stage-{count}"
     return "\n".join(lines) + "\n"
 

@@ -152,8 +152,11 @@ _DOCKER_ESCAPE = re.compile(r'\\([\\$"])')
 
 
 def docker_unquote(raw: str) -> str:
+    """A Docker ENV/LABEL value as Docker reads it: ``"…"`` unescapes, ``'…'`` is literal."""
     if len(raw) >= 2 and raw[0] == raw[-1] == '"':
         return _DOCKER_ESCAPE.sub(r"\1", raw[1:-1])
+    if len(raw) >= 2 and raw[0] == raw[-1] == "'":
+        return raw[1:-1]
     return raw
 
 

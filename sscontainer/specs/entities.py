@@ -18,19 +18,14 @@ from typing import TYPE_CHECKING
 from .. import __version__
 from ..errors import MissingFileError, SSConfigError
 from ..names import validate_name
-from .model import (
+from .model import BaseImage, ContainerSpec, Copy, Instruction, Stage, Wheelhouse
+from .steps import (
     AptInstall,
-    BaseImage,
-    ContainerSpec,
-    Copy,
     CreateUser,
     CreateVenv,
-    Instruction,
     MakeDirs,
     PipInstall,
-    Stage,
     User,
-    Wheelhouse,
     wheel_requirement,
 )
 
