@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import secrets
 import shlex
 import shutil
 import signal
@@ -14,7 +16,8 @@ from typing import Any
 
 from .entities.ensemble import Ensemble
 from .entities.model import Model, SSEntity
-from .entities.steps import model_step
+from .entities.orchestrator import Orchestrator
+from .entities.steps import model_step, write_colocated_config
 from .errors import EntityExistsError, SSConfigError, SSContainerError, SSUnsupportedError
 from .generation.generator import entity_dir, generate_model
 from .jobs import Job, JobTable
@@ -26,7 +29,7 @@ from .settings.run import ArgValue, RunSettings, settings_class_for
 from .status import Status
 from .summary import TABLE_STYLES
 
-Entity = Model | Ensemble
+Entity = Model | Ensemble | Orchestrator
 
 
 def _resolve_launcher(launcher: str) -> str:
@@ -50,6 +53,8 @@ class Experiment:
         self._entities: dict[str, Entity] = {}
         self._jobs = JobTable()
         self._previous_sigint: Any = None
+        self._databases: dict[str, tuple[Orchestrator, list[Job]]] = {}
+        self._atexit_registered = False
 
     # --- factories ---------------------------------------------------------------
     @property
@@ -138,12 +143,40 @@ class Experiment:
         self._register(ensemble)
         return ensemble
 
+    def create_database(
+        self,
+        port: int = 6379,
+        db_nodes: int = 1,
+        batch: bool = False,
+        hosts: str | Iterable[str] | None = None,
+        run_command: str = "auto",
+        interface: str | Iterable[str] = "lo",
+        db_identifier: str = "orchestrator",
+        **kwargs: Any,
+    ) -> Orchestrator:
+        """A database of ``db_nodes`` shards (1: standalone; >=3: a Redis Cluster)."""
+        orch = Orchestrator(
+            port=port,
+            db_nodes=db_nodes,
+            interface=interface,
+            hosts=hosts,
+            batch=batch,
+            run_command=run_command,
+            db_identifier=db_identifier,
+            path=os.path.join(self.exp_path, db_identifier),
+            **kwargs,
+        )
+        self._register(orch)
+        return orch
+
     # --- generation --------------------------------------------------------------
     def generate(self, *entities: Entity, tag: str | None = None, overwrite: bool = False) -> None:
         """Create ``<exp_path>/<entity>/`` run directories with their files."""
         os.makedirs(self.exp_path, exist_ok=True)
         for entity in self._check_entities(entities):
-            if isinstance(entity, Ensemble):
+            if isinstance(entity, Orchestrator):
+                os.makedirs(entity.path, exist_ok=True)
+            elif isinstance(entity, Ensemble):
                 for member in entity.models:
                     generate_model(
                         member, entity_dir(self.exp_path, member, entity.name), overwrite, tag
@@ -155,9 +188,10 @@ class Experiment:
     def _check_entities(self, entities: Iterable[Any]) -> list[Entity]:
         out: list[Entity] = []
         for entity in entities:
-            if not isinstance(entity, (Model, Ensemble)):
+            if not isinstance(entity, (Model, Ensemble, Orchestrator)):
                 raise SSConfigError(
-                    f"expected a Model or Ensemble created by this experiment, got {entity!r}"
+                    "expected a Model, Ensemble or Orchestrator created by this experiment, "
+                    f"got {entity!r}"
                 )
             out.append(entity)
         return out
@@ -166,8 +200,68 @@ class Experiment:
     def _members(entities: Iterable[Entity]) -> list[Model]:
         models: list[Model] = []
         for entity in entities:
-            models.extend(entity.models if isinstance(entity, Ensemble) else [entity])
+            if isinstance(entity, Ensemble):
+                models.extend(entity.models)
+            elif isinstance(entity, Model):
+                models.append(entity)
         return models
+
+    def _job_names(self, entities: Iterable[Entity]) -> list[str]:
+        names: list[str] = []
+        for entity in entities:
+            if isinstance(entity, Orchestrator):
+                names.extend(f"{entity.name}_{i}" for i in range(entity.num_shards))
+            else:
+                names.extend(m.name for m in self._members([entity]))
+        return names
+
+    # --- databases ------------------------------------------------------------------
+    def _start_database(self, orch: Orchestrator) -> None:
+        from .db.launch import start_orchestrator
+
+        if orch.name in self._databases and orch.is_active():
+            raise SSConfigError(f"database {orch.name!r} is already running")
+        if orch.needs_password and not orch.password:
+            orch.password = self._database_password(orch)
+        jobs = start_orchestrator(orch, self._get_launcher(), orch.path)
+        for job in jobs:
+            self._jobs.add(job)
+        self._databases[orch.name] = (orch, jobs)
+        if not self._atexit_registered:
+            atexit.register(self._stop_databases_at_exit)
+            self._atexit_registered = True
+
+    def _database_password(self, orch: Orchestrator) -> str:
+        """A per-experiment secret, kept in the experiment dir with mode 0600."""
+        secret_dir = os.path.join(self.exp_path, ".sscontainer")
+        os.makedirs(secret_dir, mode=0o700, exist_ok=True)
+        path = os.path.join(secret_dir, f"{orch.name}.password")
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as handle:
+                return handle.read().strip()
+        password = secrets.token_urlsafe(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(password)
+        return password
+
+    def _stop_database(self, orch: Orchestrator) -> None:
+        from .db.launch import stop_orchestrator
+
+        entry = self._databases.pop(orch.name, None)
+        if entry is not None:
+            stop_orchestrator(orch, entry[1])
+
+    def _stop_databases_at_exit(self) -> None:
+        for orch, _jobs in list(self._databases.values()):
+            print(f"sscontainer: stopping database {orch.name} left running", file=sys.stderr)
+            self._stop_database(orch)
+
+    def _db_env(self) -> dict[str, str]:
+        env: dict[str, str] = {}
+        for orch, _jobs in self._databases.values():
+            env.update(orch.client_env())
+        return env
 
     def start(
         self,
@@ -176,8 +270,11 @@ class Experiment:
         summary: bool = False,
         kill_on_interrupt: bool = True,
     ) -> None:
-        """Launch entities; with ``block`` wait until all of them end."""
-        models = self._members(self._check_entities(entities))
+        """Launch entities (databases first); with ``block`` wait until the models end."""
+        checked = self._check_entities(entities)
+        for orch in [e for e in checked if isinstance(e, Orchestrator)]:
+            self._start_database(orch)
+        models = self._members(checked)
         for model in models:
             job = self._jobs.get(model.name)
             if job is not None and not job.refresh().is_terminal:
@@ -189,8 +286,10 @@ class Experiment:
         launcher = self._get_launcher()
         launched: list[Job] = []
         try:
+            db_env = self._db_env()
             for model in models:
-                step = model_step(model)
+                write_colocated_config(model)
+                step = model_step(model, db_env)
                 launched.append(Job(step, launcher.start(step), launcher))
                 self._jobs.add(launched[-1])
             if block:
@@ -229,8 +328,11 @@ class Experiment:
 
     def stop(self, *entities: Entity) -> None:
         """Stop the given entities (their jobs end CANCELLED)."""
-        jobs = [self._job_of(m) for m in self._members(self._check_entities(entities))]
+        checked = self._check_entities(entities)
+        jobs = [self._job_of(m) for m in self._members(checked)]
         self._stop_jobs(j for j in jobs if j is not None)
+        for orch in [e for e in checked if isinstance(e, Orchestrator)]:
+            self._stop_database(orch)
 
     @property
     def jobs(self) -> JobTable:
@@ -265,15 +367,15 @@ class Experiment:
 
     def get_status(self, *entities: Entity) -> list[Status]:
         statuses = []
-        for model in self._members(self._check_entities(entities)):
-            job = self._job_of(model)
+        for name in self._job_names(self._check_entities(entities)):
+            job = self._jobs.get(name)
             statuses.append(Status.NEVER_STARTED if job is None else job.refresh())
         return statuses
 
     def get_returncodes(self, *entities: Entity) -> list[int | None]:
         codes: list[int | None] = []
-        for model in self._members(self._check_entities(entities)):
-            job = self._job_of(model)
+        for name in self._job_names(self._check_entities(entities)):
+            job = self._jobs.get(name)
             if job is not None:
                 job.refresh()
             codes.append(None if job is None else job.returncode)
@@ -289,8 +391,18 @@ class Experiment:
         """Print (and return) what ``start`` would run, without running anything."""
         chosen = self._check_entities(entities) or list(self._entities.values())
         lines = [f"Experiment {self.name} (launcher: {self._launcher_name}, path: {self.exp_path})"]
+        for orch in [e for e in chosen if isinstance(e, Orchestrator)]:
+            kind = f"Redis Cluster of {orch.num_shards} shards" if orch.is_cluster else "standalone"
+            lines.append(f"\nOrchestrator {orch.name} ({kind})")
+            ports = ", ".join(str(orch.port + i) for i in range(orch.num_shards))
+            lines.append(f"  listens:    {orch.bind_address} ports {ports}")
+            lines.append(f"  dir:        {orch.path}")
+            if orch.needs_password:
+                lines.append("  password:   generated at start (not loopback)")
+        db_env = {k: "<set at start>" for o in chosen if isinstance(o, Orchestrator)
+                  for k in o.client_env()}
         for model in self._members(chosen):
-            step = model_step(model)
+            step = model_step(model, {**db_env, **self._db_env()})
             lines.append(f"\n{step.entity_type} {step.name}")
             lines.append(f"  argv:     {shlex.join(step.argv)}")
             lines.append(f"  cwd:      {step.cwd}")

@@ -20,7 +20,9 @@ def validate_name(name: object, what: str = "name") -> str:
             f"{what} must be a string, got {type(name).__name__} {name!r}"
         )
     if not name:
-        raise InvalidNameError(f"{what} is empty: give a name made of letters, digits, '_', '.', '-'")
+        raise InvalidNameError(
+            f"{what} is empty: give a name made of letters, digits, '_', '.', '-'"
+        )
     if name in (".", "..") or not _NAME.fullmatch(name):
         raise InvalidNameError(
             f"{what} {name!r} is not allowed: use only letters, digits, '_', '.' and '-' "

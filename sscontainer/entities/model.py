@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..db.colocated_config import ColocatedConfig, split_db_kwargs
 from ..errors import SSConfigError
 from ..names import validate_name
 from ..settings.batch import BatchSettings
@@ -84,6 +88,7 @@ class Model(SSEntity):
         self.files: EntityFiles | None = None
         self.incoming_entities: list[SSEntity] = []
         self._key_prefixing_enabled = bool(enable_key_prefixing)
+        self.colocated: ColocatedConfig | None = None
         self.params_to_args()
 
     # --- files ---------------------------------------------------------------
@@ -139,3 +144,101 @@ class Model(SSEntity):
                 f"{incoming_entity.name!r} is already registered as incoming to {self.name!r}"
             )
         self.incoming_entities.append(incoming_entity)
+
+    # --- colocated database --------------------------------------------------------
+    @property
+    def is_colocated(self) -> bool:
+        return self.colocated is not None
+
+    def _colocate(self, transport: str, options: dict[str, Any], kwargs: dict[str, Any]) -> None:
+        if self.colocated is not None:
+            raise SSConfigError(f"model {self.name!r} already has a colocated database")
+        server_conf, ml_threads = split_db_kwargs(kwargs)
+        self.colocated = ColocatedConfig(
+            transport=transport, server_conf=server_conf, ml_threads=ml_threads, **options
+        )
+
+    def colocate_db_uds(
+        self,
+        unix_socket: str | None = None,
+        socket_permissions: int | str = 755,
+        db_cpus: int = 1,
+        custom_pinning: Iterable[int | str] | str | None = None,
+        debug: bool = False,
+        db_identifier: str = "",
+        **kwargs: Any,
+    ) -> None:
+        """Run a database beside the model, reached through a Unix domain socket.
+
+        ``socket_permissions`` takes SmartSim's octal digits (``755``), a string
+        (``"755"``) or a mode (``0o755``). Without ``unix_socket`` each model gets
+        its own socket under the temp directory, so two colocated models on one
+        node never share a server by accident.
+        """
+        if unix_socket is None:
+            digest = hashlib.sha1(f"{self.path}/{self.name}".encode()).hexdigest()[:12]
+            unix_socket = os.path.join(tempfile.gettempdir(), f"ssc-{digest}.sock")
+        options = {
+            "unix_socket": unix_socket,
+            "socket_permissions": _file_mode(socket_permissions),
+            "db_cpus": db_cpus,
+            "custom_pinning": _pinning(custom_pinning),
+            "debug": debug,
+            "db_identifier": db_identifier,
+        }
+        self._colocate("uds", options, kwargs)
+
+    def colocate_db_tcp(
+        self,
+        port: int = 6379,
+        ifname: str | Iterable[str] = "lo",
+        db_cpus: int = 1,
+        custom_pinning: Iterable[int | str] | str | None = None,
+        debug: bool = False,
+        db_identifier: str = "",
+        **kwargs: Any,
+    ) -> None:
+        """Run a database beside the model on the loopback interface at ``port``."""
+        names = [ifname] if isinstance(ifname, str) else list(ifname)
+        if len(names) != 1:
+            raise SSConfigError(f"ifname: a colocated database uses one interface, got {names}")
+        options = {
+            "port": port,
+            "ifname": names[0],
+            "db_cpus": db_cpus,
+            "custom_pinning": _pinning(custom_pinning),
+            "debug": debug,
+            "db_identifier": db_identifier,
+        }
+        self._colocate("tcp", options, kwargs)
+
+    def colocate_db(self, *args: Any, **kwargs: Any) -> None:
+        """Deprecated alias of :meth:`colocate_db_tcp`."""
+        warnings.warn(
+            "Model.colocate_db is deprecated: use colocate_db_tcp (or colocate_db_uds)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        self.colocate_db_tcp(*args, **kwargs)
+
+
+def _file_mode(value: int | str) -> int:
+    """SmartSim passes socket modes as octal digits (755); accept those, strings and modes."""
+    if isinstance(value, str):
+        try:
+            return int(value, 8)
+        except ValueError:
+            raise SSConfigError(
+                f"socket_permissions {value!r}: give octal digits like '755'"
+            ) from None
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0o777:
+        digits = str(value)
+        if set(digits) <= set("01234567"):
+            return int(digits, 8)
+    return value
+
+
+def _pinning(value: Iterable[int | str] | str | None) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    return list(value)

@@ -175,10 +175,14 @@ class RunSettings:
         """Options for the run command (none for a plain executable)."""
         return []
 
-    def launch_argv(self) -> list[str]:
-        """The complete argv: run command and options, then exe and args."""
+    def launch_argv(self, wrapper: Iterable[str] = ()) -> list[str]:
+        """The complete argv: run command and options, ``wrapper``, then exe and args.
+
+        ``wrapper`` goes between the run command and the executable, so every
+        rank runs it (the colocated database supervisor, for instance).
+        """
         prefix = [self.run_command, *self.format_run_args()] if self.run_command else []
-        return [*prefix, self.exe, *self.exe_args]
+        return [*prefix, *wrapper, self.exe, *self.exe_args]
 
     def copy(self) -> RunSettings:
         return copy.deepcopy(self)

@@ -1,0 +1,121 @@
+"""Start and stop an orchestrator's shards through any launcher.
+
+Each shard is a Step (the server binary and its config file) so the same path
+serves local processes, containers and Slurm jobs. ``start`` returns only once
+every shard answers PING (and, for a cluster, every slot is covered); a shard
+that dies first is an error carrying the server's own log lines.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from ..entities.orchestrator import Orchestrator
+from ..errors import DatabaseError
+from ..jobs import Job
+from ..launchers.base import Launcher
+from ..launchers.step import Step
+from .address import ServerAddress
+from .binary import find_server_binary
+from .cluster import create_cluster
+from .server import DEFAULT_READY_TIMEOUT, failure_lines, ping, server_pid
+from .server_config import ShardConfig, server_argv, write_config
+
+
+def shard_steps(orch: Orchestrator, base_dir: str, binary: str | None = None) -> list[Step]:
+    """One step per shard; writes each shard's config file (mode 0600) under ``base_dir``."""
+    server = binary or find_server_binary()
+    steps = []
+    for i, cfg in enumerate(orch.shard_configs(base_dir)):
+        os.makedirs(cfg.data_dir, exist_ok=True)
+        conf = write_config(cfg, os.path.join(cfg.data_dir, "server.conf"))
+        name = f"{orch.name}_{i}"
+        steps.append(
+            Step(
+                name=name,
+                entity_type="DBNode",
+                argv=tuple(server_argv(server, conf)),
+                cwd=cfg.data_dir,
+                out=os.path.join(base_dir, f"{name}.out"),
+                err=os.path.join(base_dir, f"{name}.err"),
+                labels={"sscontainer.db": orch.name, "sscontainer.port": str(cfg.port)},
+            )
+        )
+    return steps
+
+
+def _log_tail(job: Job) -> str:
+    text = ""
+    for path in (job.step.out, job.step.err):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text += handle.read()
+        except OSError:
+            continue
+    return failure_lines(text) or "(the server wrote no log)"
+
+
+def _is_ours(job: Job, address: ServerAddress, password: str | None) -> bool:
+    # on this host the handle is the server's pid: a stranger on the port must not pass
+    if job.launcher.name != "local":
+        return True
+    try:
+        return server_pid(address, password) == int(job.handle)
+    except (DatabaseError, ValueError, OSError):
+        return False
+
+
+def wait_shard_ready(
+    job: Job, address: ServerAddress, password: str | None, timeout: float
+) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if job.refresh().is_terminal:
+            raise DatabaseError(
+                f"database shard {job.name} ({address}) exited with status {job.returncode} "
+                f"before it answered PING:\n{_log_tail(job)}"
+            )
+        if ping(address, password) and _is_ours(job, address, password):
+            return
+        if time.monotonic() >= deadline:
+            raise DatabaseError(
+                f"database shard {job.name} ({address}) did not answer PING within "
+                f"{timeout:.0f} s:\n{_log_tail(job)}"
+            )
+        job.launcher.wait([job.handle], 0.05)  # wakes early if the shard exits
+
+
+def start_orchestrator(
+    orch: Orchestrator,
+    launcher: Launcher,
+    base_dir: str,
+    timeout: float = DEFAULT_READY_TIMEOUT,
+) -> list[Job]:
+    """Launch every shard, wait until all answer, form the cluster; all-or-nothing."""
+    os.makedirs(base_dir, exist_ok=True)
+    steps = shard_steps(orch, base_dir)
+    configs: list[ShardConfig] = orch.shard_configs(base_dir)
+    jobs: list[Job] = []
+    try:
+        for step in steps:
+            jobs.append(Job(step, launcher.start(step), launcher))
+        for job, cfg in zip(jobs, configs, strict=True):
+            wait_shard_ready(job, cfg.address, orch.password, timeout)
+        addresses = [cfg.address for cfg in configs]
+        if orch.is_cluster:
+            create_cluster(addresses, orch.password)
+        orch._set_running(addresses)
+    except BaseException:
+        stop_orchestrator(orch, jobs)
+        raise
+    return jobs
+
+
+def stop_orchestrator(orch: Orchestrator, jobs: list[Job], grace: float = 10.0) -> None:
+    """Stop every shard (SIGTERM, then SIGKILL after ``grace``); nothing is left running."""
+    for job in jobs:
+        if not job.refresh().is_terminal:
+            job.launcher.stop(job.handle, grace)
+            job.refresh()
+    orch._set_running([])
