@@ -9,6 +9,6 @@ with open("params_inputs.txt", encoding="utf-8") as handle:
 thermo = float(values["THERMO"])
 steps = int(values["STEPS"])
 energy = 0.0
-for step in range(steps):
+for _step in range(steps):
     energy += thermo * 0.5
 print(f"THERMO={thermo} STEPS={steps} energy={energy}")
