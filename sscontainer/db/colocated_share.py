@@ -71,28 +71,53 @@ class ShareState:
         os.replace(tmp, path)
 
 
+def _same_file(fd: int, path: str) -> bool:
+    try:
+        current = os.stat(path)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(fd)
+    return (mine.st_dev, mine.st_ino) == (current.st_dev, current.st_ino)
+
+
 @contextmanager
 def node_lock(path: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``path`` (bounded wait)."""
+    """Hold an exclusive ``flock`` on ``path`` (bounded wait).
+
+    The last rank removes the lock file, so after locking we check that the
+    path still names the file we locked (else we locked a removed file, and
+    start over on the new one).
+    """
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + timeout
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            if time.monotonic() >= deadline:
+                raise DatabaseError(
+                    f"could not lock {path} within {timeout:.0f} s: another rank holds it"
+                ) from exc
+            time.sleep(0.02)
+            continue
+        if _same_file(fd, path):
+            break
+        os.close(fd)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise DatabaseError(
-                        f"could not lock {path} within {timeout:.0f} s: another rank holds it"
-                    ) from exc
-                time.sleep(0.02)
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+def _remove_data_dir(path: str) -> None:
+    """Remove a server's scratch directory (only ever one we created under the temp dir)."""
+    base = os.path.join(tempfile.gettempdir(), "sscontainer-colo-")
+    if path and path.startswith(base):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _stop_foreign_server(state: ShareState, password: str | None) -> None:
@@ -176,6 +201,7 @@ class SharedServer:
             ).write(self.state_path)
         except BaseException:
             process.stop()
+            _remove_data_dir(process.cwd or "")
             raise
         self.process = process
         self.started_here = True
@@ -193,10 +219,10 @@ class SharedServer:
             if self.process is not None:
                 self.process.stop()  # our child: stop and reap it
             _stop_foreign_server(state, self.password)  # no-op when already gone
-            if state.data_dir and state.data_dir.startswith(tempfile.gettempdir()):
-                shutil.rmtree(state.data_dir, ignore_errors=True)
-            try:
-                os.unlink(self.state_path)
-            except FileNotFoundError:
-                pass
+            _remove_data_dir(state.data_dir)
+            for path in (self.state_path, self.lock_path):  # nothing left behind
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    pass
             return True

@@ -128,6 +128,7 @@ def test_tcp_supervisor_passes_the_exit_code_on(workdir: Path) -> None:
     assert code == 3, err
     assert (workdir / "ssdb-0").read_text().splitlines()[0] == f"127.0.0.1:{port}"
     assert process_gone(_server_pid(workdir))
+    assert not os.path.exists(ColocatedConfig.load(config).lock_path)
 
 
 @pytest.mark.timeout(90)
@@ -170,6 +171,9 @@ def test_two_ranks_share_one_server(workdir: Path) -> None:
     assert code == 0, err
     assert process_gone(shared)
     assert not os.path.exists(sock)
+    assert sorted(os.listdir(workdir)) == [  # no socket, lock or state file left
+        "app.py", "colo.json", "first-left", "server-1", "server-2", "ssdb-1", "ssdb-2",
+    ]
 
 
 @pytest.mark.timeout(60)
