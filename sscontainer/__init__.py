@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from .client import Client, Dataset
 from .entities.ensemble import Ensemble
 from .entities.model import Model
+from .entities.orchestrator import Orchestrator
 from .errors import (
     BuildError,
     ClientError,
@@ -26,8 +28,10 @@ __version__ = "0.1.0"
 __all__ = [
     "BatchSettings",
     "BuildError",
+    "Client",
     "ClientError",
     "DatabaseError",
+    "Dataset",
     "Ensemble",
     "EntityExistsError",
     "Experiment",
@@ -37,6 +41,7 @@ __all__ = [
     "Model",
     "MpiexecSettings",
     "MpirunSettings",
+    "Orchestrator",
     "RunSettings",
     "SSConfigError",
     "SSContainerError",

@@ -11,6 +11,7 @@ import yaml
 
 from ..entities.ensemble import Ensemble
 from ..entities.model import Model
+from ..entities.orchestrator import Orchestrator
 from ..errors import SchemaError, SSConfigError
 from ..experiment import Experiment
 from ..generation.generator import entity_dir
@@ -32,6 +33,7 @@ class Plan:
     tag: str | None = None
     base_dir: str = "."
     extras: dict[str, Any] = field(default_factory=dict)
+    database: Orchestrator | None = None
 
 
 def read_document(path: str) -> Any:
@@ -127,7 +129,38 @@ def _add_entity(plan: Plan, kind: str, spec: dict[str, Any]) -> Model | Ensemble
                 member.disable_key_prefixing()
     if spec.get("files"):
         entity.attach_generator_files(**_files(spec["files"], base))
+    if spec.get("colocated_db"):
+        for member in entity.models if isinstance(entity, Ensemble) else [entity]:
+            _colocate(member, spec["colocated_db"])
     return entity
+
+
+def _colocate(model: Model, spec: dict[str, Any]) -> None:
+    options: dict[str, Any] = {
+        "db_cpus": spec.get("cpus", 1),
+        "custom_pinning": spec.get("pinning"),
+        "debug": spec.get("debug", False),
+        "db_identifier": spec.get("db_identifier", ""),
+        **(spec.get("config") or {}),
+    }
+    if spec.get("transport", "uds") == "tcp":
+        model.colocate_db_tcp(port=spec.get("port", 6379), **options)
+    else:
+        model.colocate_db_uds(
+            unix_socket=spec.get("unix_socket"),
+            socket_permissions=spec.get("socket_permissions", 755),
+            **options,
+        )
+
+
+def _database(plan: Plan, spec: dict[str, Any]) -> None:
+    plan.database = plan.exp.create_database(
+        port=spec.get("port", 6379),
+        db_nodes=spec.get("shards", 1),
+        interface=spec.get("interface", "lo"),
+        db_identifier=spec.get("db_identifier", "orchestrator"),
+        **(spec.get("config") or {}),
+    )
 
 
 def load_plan(path: str, launcher: str | None = None) -> Plan:
@@ -140,6 +173,11 @@ def load_plan(path: str, launcher: str | None = None) -> Plan:
     )
     plan = Plan(exp, path, tag=doc.get("tag"), base_dir=base)
     errors: list[str] = []
+    if doc.get("database"):
+        try:
+            _database(plan, doc["database"])
+        except SSConfigError as exc:
+            errors.append(f"database: {exc}")
     for kind in ("models", "ensembles"):
         for i, spec in enumerate(doc.get(kind) or []):
             try:

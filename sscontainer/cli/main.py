@@ -65,7 +65,8 @@ def cli() -> None:
 
 
 def _generate(plan: Plan, overwrite: bool) -> None:
-    plan.exp.generate(*plan.entities.values(), tag=plan.tag, overwrite=overwrite)
+    entities = [*([plan.database] if plan.database else []), *plan.entities.values()]
+    plan.exp.generate(*entities, tag=plan.tag, overwrite=overwrite)
 
 
 @cli.command()
@@ -81,10 +82,18 @@ def run(experiment_file: str, launcher: str | None, overwrite: bool, quiet: bool
     if not quiet:
         click.echo(f"running {plan.exp.name} with the {plan.exp.launcher} launcher")
     try:
+        if plan.database is not None:
+            plan.exp.start(plan.database)
+            if not quiet:
+                addresses = ", ".join(plan.database.get_address())
+                click.echo(f"database {plan.database.name} is up at {addresses}")
         ok = run_plan(plan, click.echo, quiet=quiet)
     except KeyboardInterrupt:
         click.echo("sscontainer: interrupted: every launched entity was stopped", err=True)
         sys.exit(130)
+    finally:
+        if plan.database is not None:
+            plan.exp.stop(plan.database)
     click.echo(plan.exp.summary())
     click.echo(f"outputs: {plan.exp.exp_path}")
     sys.exit(0 if ok else 1)
@@ -111,7 +120,7 @@ def generate(experiment_file: str, launcher: str | None, overwrite: bool, quiet:
 def preview(experiment_file: str, launcher: str | None) -> None:
     """Print the argv, environment, directory and files of every entity."""
     plan = load_plan(experiment_file, launcher)
-    plan.exp.preview(*plan.entities.values())
+    plan.exp.preview(*([plan.database] if plan.database else []), *plan.entities.values())
 
 
 def main() -> None:

@@ -128,9 +128,43 @@ def fields(spec: dict[str, Check], required: tuple[str, ...] = ()) -> Check:
     return check
 
 
-# Extra fields later layers (database, containers, ML) register here.
-TOP_LEVEL_EXTRA: dict[str, Check] = {}
-ENTITY_EXTRA: dict[str, Check] = {}
+def is_port(value: Any, where: str, errors: list[str]) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
+        errors.append(f"{where}: expected a port number in 1-65535, got {value!r}")
+
+
+def is_db_nodes(value: Any, where: str, errors: list[str]) -> None:
+    is_pos_int(value, where, errors)
+    if value == 2:
+        errors.append(f"{where}: 2 shards cannot form a Redis Cluster: use 1 or at least 3")
+
+
+DATABASE = fields(
+    {
+        "port": is_port,
+        "shards": is_db_nodes,
+        "interface": is_str,
+        "db_identifier": is_name,
+        "config": map_of(is_scalar),
+    }
+)
+COLOCATED_DB = fields(
+    {
+        "transport": one_of("uds", "tcp"),
+        "port": is_port,
+        "unix_socket": is_str,
+        "socket_permissions": is_scalar,
+        "cpus": is_pos_int,
+        "pinning": list_of(is_scalar, allow_str=True),
+        "debug": is_bool,
+        "db_identifier": is_name,
+        "config": map_of(is_scalar),
+    }
+)
+
+# Extra fields later layers (containers, ML) register here.
+TOP_LEVEL_EXTRA: dict[str, Check] = {"database": DATABASE}
+ENTITY_EXTRA: dict[str, Check] = {"colocated_db": COLOCATED_DB}
 
 RUN = fields(
     {
