@@ -166,21 +166,48 @@ def test_failing_step_raises_build_error_with_step_and_log(api: docker.APIClient
     assert "returned a non-zero code: 3" in str(info.value)
 
 
+@pytest.fixture(scope="module")
+def colocated_tag(api: docker.APIClient, model: tuple[ContainerSpec, Path]) -> str:
+    return build_image(colocated_spec(model[0]), model[1], quiet=True, client=api).tag
+
+
 def test_colocated_image_has_server_supervisor_and_socket_volume(
-    api: docker.APIClient, engine: docker.DockerClient, model: tuple[ContainerSpec, Path]
+    engine: docker.DockerClient, colocated_tag: str
 ) -> None:
-    built = build_image(colocated_spec(model[0]), model[1], quiet=True, client=api)
-    config = engine.images.get(built.tag).attrs["Config"]
+    built_tag = colocated_tag
+    config = engine.images.get(built_tag).attrs["Config"]
     assert config["Entrypoint"][1:] == ["-m", "sscontainer.db.colocated"]
     assert list(config["Volumes"]) == [SOCKET_DIR] and config["User"] == "1000:1000"
     volume = engine.volumes.create()
     try:
         probe = f"redis-server --version >/dev/null && touch {SOCKET_DIR}/probe && echo ok"
-        out = run(engine, built.tag, ["-c", probe], entrypoint="sh",
+        out = run(engine, built_tag, ["-c", probe], entrypoint="sh",
                   volumes={volume.name: {"bind": SOCKET_DIR, "mode": "rw"}})
         assert out == "ok"  # a fresh named volume is writable by the non-root user
     finally:
         volume.remove(force=True)
+
+
+def test_colocated_supervisor_serves_the_app_over_the_shared_socket(
+    engine: docker.DockerClient, colocated_tag: str, tmp_path: Path
+) -> None:
+    from sscontainer.db.colocated_config import ColocatedConfig
+
+    config = tmp_path / "colocated.json"
+    config.write_text(ColocatedConfig(unix_socket=f"{SOCKET_DIR}/db.socket").to_json())
+    tmp_path.chmod(0o755)  # the image's user (uid 1000) reads the bind-mounted config
+    config.chmod(0o644)
+    app = ("import os, redis; r = redis.Redis(unix_socket_path=os.environ['SSDB'][7:]); "
+           "r.set('k', 'v'); print(os.environ['SSDB'], r.get('k').decode())")
+    volume = engine.volumes.create()
+    try:
+        argv = ["--config", "/cfg/colocated.json", "--", "python", "-c", app]
+        out = run(engine, colocated_tag, argv,
+                  volumes={volume.name: {"bind": SOCKET_DIR, "mode": "rw"},
+                           str(tmp_path): {"bind": "/cfg", "mode": "ro"}})
+    finally:
+        volume.remove(force=True)
+    assert out.splitlines()[-1] == f"unix://{SOCKET_DIR}/db.socket v"
 
 
 def free_port() -> int:
