@@ -53,6 +53,7 @@ class Orchestrator(SSEntity):
         if not interfaces:
             raise SSConfigError("interface: give at least one network interface, e.g. 'lo'")
         self.interfaces = interfaces
+        interface_address(interfaces[0])  # an unknown interface fails here, not at start
         self.hosts = [hosts] if isinstance(hosts, str) else list(hosts or [])
         self.batch = bool(batch)
         self.run_command = run_command
