@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from ..errors import MissingFileError
+from ..specs.crosscheck import crosscheck_texts
 from ..specs.model import ContainerSpec, Wheelhouse
 from ..specs.render import context_name, render_apptainer, render_dockerfile
 from .wheels import wheelhouse_dir
@@ -142,6 +143,7 @@ class SpecFiles:
     dockerfile: Path
     definition: Path
     context: Path | None  # the staged ``ctx/`` directory, when staged
+    disagreements: tuple[str, ...] = ()  # spython cross-check of the two files (empty: agree)
 
 
 def write_specs(
@@ -152,7 +154,7 @@ def write_specs(
     stage_context: bool = False,
     progress: Progress | None = None,
 ) -> SpecFiles:
-    """Write ``Dockerfile`` and ``<name>.def`` into ``out_dir``.
+    """Write ``Dockerfile`` and ``<name>.def`` into ``out_dir`` (and cross-check them).
 
     With ``stage_context`` the copied files (and host-built wheels) are laid out
     under ``out_dir/ctx`` too, so ``docker build out_dir`` and
@@ -162,8 +164,9 @@ def write_specs(
     out.mkdir(parents=True, exist_ok=True)
     dockerfile = out / "Dockerfile"
     definition = out / f"{spec.name}.def"
-    dockerfile.write_text(render_dockerfile(spec))
-    definition.write_text(render_apptainer(spec))
+    docker_text, apptainer_text = render_dockerfile(spec), render_apptainer(spec)
+    dockerfile.write_text(docker_text)
+    definition.write_text(apptainer_text)
     staged: Path | None = None
     if stage_context:
         staged = out / "ctx"
@@ -177,4 +180,5 @@ def write_specs(
             else:
                 shutil.copy2(path, target)
         staged.mkdir(exist_ok=True)
-    return SpecFiles(dockerfile, definition, staged)
+    problems = tuple(crosscheck_texts(docker_text, apptainer_text))
+    return SpecFiles(dockerfile, definition, staged, problems)

@@ -101,6 +101,8 @@ def build_image(
     context = prepare_context(spec, context_dir, shown, base_ids(api, spec))
     tag = context.tag
     if not no_cache and image_exists(api, tag):
+        if shown:
+            shown(f"{tag} is up to date")
         return BuiltImage(tag, False, time.monotonic() - start)
     if shown:
         shown(f"building {tag} ({len(spec.stages)} stage(s))")

@@ -75,6 +75,7 @@ def test_write_specs_stages_a_self_contained_context(context_dir: Path, tmp_path
     files = write_specs(spec, out, context_dir=context_dir, stage_context=True)
     assert files.dockerfile == out / "Dockerfile" and files.definition == out / "files.def"
     assert crosscheck_texts(files.dockerfile.read_text(), files.definition.read_text()) == []
+    assert files.disagreements == ()
     assert (out / "ctx/opt/app/sim.py").read_text() == "print(1)\n"
     assert (out / "ctx/opt/app/data/in.txt").read_text() == "a"
     plain = write_specs(spec, tmp_path / "plain")
