@@ -23,6 +23,7 @@ from .generation.generator import entity_dir, generate_model
 from .jobs import Job, JobTable
 from .launchers.base import Launcher
 from .launchers.registry import LAUNCHERS, make_launcher
+from .manifest import ManifestEntry, load_manifest, record_end, record_launch
 from .names import validate_name
 from .settings.batch import BatchSettings, SbatchSettings
 from .settings.run import ArgValue, RunSettings, settings_class_for
@@ -225,7 +226,7 @@ class Experiment:
             orch.password = self._database_password(orch)
         jobs = start_orchestrator(orch, self._get_launcher(), orch.path)
         for job in jobs:
-            self._jobs.add(job)
+            self._track(job)
         self._databases[orch.name] = (orch, jobs)
         if not self._atexit_registered:
             atexit.register(self._stop_databases_at_exit)
@@ -291,7 +292,7 @@ class Experiment:
                 write_colocated_config(model)
                 step = model_step(model, db_env)
                 launched.append(Job(step, launcher.start(step), launcher))
-                self._jobs.add(launched[-1])
+                self._track(launched[-1])
             if block:
                 self._jobs.wait(launched)
         except KeyboardInterrupt:
@@ -300,6 +301,44 @@ class Experiment:
             raise
         if summary:
             print(self.summary(), flush=True)
+
+    def _track(self, job: Job) -> None:
+        """Remember a launch here and in the manifest (for status/stop/reconnect later)."""
+        job.on_end = self._record_end
+        self._jobs.add(job)
+        entry = ManifestEntry.from_step(job.step, job.launcher.name, job.handle, job.start_time)
+        ticks = getattr(job.launcher, "start_ticks", None)
+        if callable(ticks) and (value := ticks(job.handle)):
+            entry.labels["sscontainer.pid_start"] = str(value)
+        record_launch(self.exp_path, self.name, entry)
+
+    def _record_end(self, job: Job) -> None:
+        end = job.end_time or 0.0
+        record_end(self.exp_path, job.name, job.handle, job.status.value, job.returncode, end)
+
+    @classmethod
+    def reconnect(cls, exp_path: str) -> Experiment:
+        """A new driver for an experiment an earlier one started: poll and stop its jobs."""
+        exp_path = os.path.abspath(exp_path)
+        name, entries = load_manifest(exp_path)
+        if not entries:
+            raise SSConfigError(f"the manifest in {exp_path} records no launch")
+        name = name or os.path.basename(exp_path)
+        exp = cls(name, exp_path=exp_path, launcher=entries[-1].launcher)
+        launchers: dict[str, Launcher] = {exp.launcher: exp._get_launcher()}
+        for entry in entries:
+            launcher = launchers.get(entry.launcher) or make_launcher(entry.launcher)
+            launchers[entry.launcher] = launcher
+            step = entry.to_step()
+            job = Job(step, entry.handle, launcher, start_time=entry.start_time)
+            if entry.status is not None:  # the earlier driver saw it end
+                job.status, job.returncode = Status(entry.status), entry.returncode
+                job.end_time = entry.end_time
+            else:
+                launcher.adopt(entry.handle, step)
+                job.on_end = exp._record_end
+            exp._jobs.add(job)
+        return exp
 
     def _install_interrupt_handler(self) -> None:
         # only the main thread may set handlers; elsewhere KeyboardInterrupt handling covers it
@@ -327,7 +366,12 @@ class Experiment:
                 job.refresh()
 
     def stop(self, *entities: Entity) -> None:
-        """Stop the given entities (their jobs end CANCELLED)."""
+        """Stop the given entities (their jobs end CANCELLED); no entity: every running job."""
+        if not entities:
+            self._stop_jobs(self._jobs.running())
+            for orch, _jobs in list(self._databases.values()):
+                self._stop_database(orch)
+            return
         checked = self._check_entities(entities)
         jobs = [self._job_of(m) for m in self._members(checked)]
         self._stop_jobs(j for j in jobs if j is not None)

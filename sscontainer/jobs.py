@@ -23,6 +23,7 @@ class Job:
     status: Status = Status.RUNNING
     returncode: int | None = None
     end_time: float | None = None
+    on_end: Callable[[Job], None] | None = None  # told once, when the job is seen ending
 
     @property
     def name(self) -> str:
@@ -34,6 +35,8 @@ class Job:
             self.status, self.returncode = info.status, info.returncode
             if self.status.is_terminal:
                 self.end_time = time.time()
+                if self.on_end is not None:
+                    self.on_end(self)
         return self.status
 
     @property

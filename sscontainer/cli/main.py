@@ -123,5 +123,38 @@ def preview(experiment_file: str, launcher: str | None) -> None:
     plan.exp.preview(*([plan.database] if plan.database else []), *plan.entities.values())
 
 
+exp_dir_argument = click.argument(
+    "exp_dir", metavar="[EXP_DIR]", required=False, default=".",
+    type=click.Path(file_okay=False),
+)
+
+
+@cli.command()
+@exp_dir_argument
+@user_errors
+def status(exp_dir: str) -> None:
+    """Show what an experiment started (from its manifest), even after its driver is gone."""
+    from ..experiment import Experiment
+
+    exp = Experiment.reconnect(exp_dir)
+    click.echo(exp.summary())
+
+
+@cli.command()
+@exp_dir_argument
+@quiet_option
+@user_errors
+def stop(exp_dir: str, quiet: bool) -> None:
+    """Stop everything an experiment started that is still running."""
+    from ..experiment import Experiment
+
+    exp = Experiment.reconnect(exp_dir)
+    running = exp.jobs.running()
+    exp.stop()
+    if not quiet:
+        click.echo(f"stopped {len(running)} running job(s)")
+        click.echo(exp.summary())
+
+
 def main() -> None:
     cli(prog_name="sscontainer")

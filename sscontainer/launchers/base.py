@@ -37,6 +37,10 @@ class Launcher(Protocol):
         """Stop the step: ask politely, then force after ``grace`` seconds."""
         ...
 
+    def adopt(self, handle: str, step: Step) -> None:
+        """Take over a step an earlier driver launched (found in the manifest)."""
+        ...
+
     def wait(self, handles: Collection[str], timeout: float | None = None) -> set[str]:
         """Block until at least one of ``handles`` is terminal (or ``timeout``).
 

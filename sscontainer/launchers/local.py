@@ -23,9 +23,41 @@ from .step import Step
 
 @dataclass
 class _Child:
-    proc: subprocess.Popen[bytes]
+    proc: subprocess.Popen[bytes] | _Adopted
     pidfd: int | None
     cancelled: bool = False
+
+
+class _Adopted:
+    """A process an earlier driver started: not our child, so no exit code to collect."""
+
+    def __init__(self, pid: int, start_ticks: str | None) -> None:
+        self.pid = pid
+        self.start_ticks = start_ticks
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        ticks = _start_ticks(self.pid)
+        alive = ticks is not None and (self.start_ticks is None or ticks == self.start_ticks)
+        return None if alive else 0
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout or 0.0)
+            time.sleep(0.02)
+        return 0
+
+
+def _start_ticks(pid: int) -> str | None:
+    """The process's start time (clock ticks since boot), None when gone or a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] == "Z" else fields[19]
 
 
 class LocalLauncher:
@@ -65,6 +97,16 @@ class LocalLauncher:
         self._children[handle] = _Child(proc, _open_pidfd(proc.pid))
         return handle
 
+    def adopt(self, handle: str, step: Step) -> None:
+        pid = int(handle)
+        adopted = _Adopted(pid, step.labels.get("sscontainer.pid_start"))
+        pidfd = _open_pidfd(pid) if adopted.poll() is None else None
+        self._children[handle] = _Child(adopted, pidfd)
+
+    def start_ticks(self, handle: str) -> str | None:
+        """Recorded with the launch so a reconnecting driver can tell a reused pid apart."""
+        return _start_ticks(int(handle))
+
     def _child(self, handle: str) -> _Child:
         try:
             return self._children[handle]
@@ -77,6 +119,11 @@ class LocalLauncher:
         if code is None:
             return JobInfo(Status.RUNNING)
         self._close_pidfd(child)
+        if isinstance(child.proc, _Adopted):
+            if child.cancelled:
+                return JobInfo(Status.CANCELLED)
+            detail = "ended; its exit code went to the driver that started it"
+            return JobInfo(Status.COMPLETED, None, detail)
         if child.cancelled:
             return JobInfo(Status.CANCELLED, code)
         return JobInfo(Status.COMPLETED if code == 0 else Status.FAILED, code)

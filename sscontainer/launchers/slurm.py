@@ -302,6 +302,12 @@ class SlurmLauncher:
         self._jobs[handle] = _Job(exit_file(step), JobInfo(Status.QUEUED))
         return handle
 
+    def adopt(self, handle: str, step: Step) -> None:
+        """Watch a job an earlier driver submitted (its exit file is where it left it)."""
+        if not q.is_handle(handle):
+            raise LauncherError(f"{handle!r} is not a Slurm job handle (JOBID or JOBID_TASK)")
+        self._jobs[handle] = _Job(exit_file(step), JobInfo(Status.QUEUED))
+
     def start_array(
         self, steps: Sequence[Step], name: str | None = None, max_parallel: int | None = None
     ) -> list[str]:
