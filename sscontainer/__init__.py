@@ -22,8 +22,7 @@ from .experiment import Experiment
 from .settings.batch import BatchSettings, SbatchSettings
 from .settings.run import MpiexecSettings, MpirunSettings, RunSettings, SrunSettings
 from .status import Status
-
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = [
     "BatchSettings",

@@ -25,7 +25,9 @@ from .launchers.base import Launcher
 from .launchers.registry import LAUNCHERS, make_launcher
 from .manifest import ManifestEntry, load_manifest, record_end, record_launch
 from .names import validate_name
+from .placement import Planner
 from .settings.batch import BatchSettings, SbatchSettings
+from .settings.containers import ContainerSettings
 from .settings.run import ArgValue, RunSettings, settings_class_for
 from .status import Status
 from .summary import TABLE_STYLES
@@ -55,6 +57,7 @@ class Experiment:
         self._jobs = JobTable()
         self._previous_sigint: Any = None
         self._databases: dict[str, tuple[Orchestrator, list[Job]]] = {}
+        self._planner = Planner(self.name, self.exp_path, self._launcher_name)
         self._atexit_registered = False
 
     # --- factories ---------------------------------------------------------------
@@ -79,8 +82,40 @@ class Experiment:
     ) -> RunSettings:
         if kwargs:
             raise SSConfigError(f"create_run_settings got unknown arguments {sorted(kwargs)}")
+        if container is None and self._launcher_name == "docker":
+            container = self.default_container  # the exe lives in the image, not here
         cls = settings_class_for(run_command, self._launcher_name)
         return cls(exe, exe_args, run_args=run_args, env_vars=env_vars, container=container)
+
+    @property
+    def default_container(self) -> ContainerSettings:
+        """Container settings for models that give none (sscontainer's base image)."""
+        if self._planner.default_container is None:
+            self._planner.default_container = ContainerSettings()
+        return self._planner.default_container
+
+    @default_container.setter
+    def default_container(self, container: ContainerSettings) -> None:
+        if not isinstance(container, ContainerSettings):
+            raise SSConfigError(f"default_container must be ContainerSettings, got {container!r}")
+        self._planner.default_container = container
+
+    def build(
+        self, *entities: Entity, no_cache: bool = False, quiet: bool = False
+    ) -> dict[str, str]:
+        """Build (or find) every image the entities need; returns entity name -> image."""
+        chosen = self._check_entities(entities) or list(self._entities.values())
+        self._planner.images.no_cache = no_cache
+        self._planner.images.quiet = quiet
+        images: dict[str, str] = {}
+        for entity in chosen:
+            if isinstance(entity, Orchestrator):
+                images[entity.name] = self._planner.images.orchestrator_image()
+        for model in self._members(chosen):
+            if self._planner.container_for(model) is None:
+                model.run_settings.container = self.default_container
+            images[model.name] = self._planner.images.model_image(model)
+        return images
 
     def create_batch_settings(
         self,
@@ -224,7 +259,8 @@ class Experiment:
             raise SSConfigError(f"database {orch.name!r} is already running")
         if orch.needs_password and not orch.password:
             orch.password = self._database_password(orch)
-        jobs = start_orchestrator(orch, self._get_launcher(), orch.path)
+        place = self._planner.orchestrator(orch.name)
+        jobs = start_orchestrator(orch, self._get_launcher(), orch.path, place=place)
         for job in jobs:
             self._track(job)
         self._databases[orch.name] = (orch, jobs)
@@ -289,8 +325,9 @@ class Experiment:
         try:
             db_env = self._db_env()
             for model in models:
-                write_colocated_config(model)
-                step = model_step(model, db_env)
+                place = self._planner.model(model)
+                write_colocated_config(model, place)
+                step = model_step(model, db_env, place)
                 launched.append(Job(step, launcher.start(step), launcher))
                 self._track(launched[-1])
             if block:

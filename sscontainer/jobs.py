@@ -107,7 +107,7 @@ class JobTable:
             [
                 j.name,
                 j.step.entity_type,
-                j.handle,
+                j.handle[:12],  # container ids: the short form docker prints
                 j.refresh().value,
                 "" if j.returncode is None else j.returncode,
                 f"{j.run_time:.2f}",

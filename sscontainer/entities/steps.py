@@ -8,26 +8,57 @@ import sys
 from collections.abc import Mapping
 
 from ..db.colocated_config import ColocatedConfig
-from ..launchers.step import Resources, Step
+from ..launchers.step import Mount, Resources, Step
 from .model import Model
 
 SUPERVISOR_MODULE = "sscontainer.db.colocated"
+
+
+SOCKET_DIR = "/run/sscontainer"  # in images: a volume other containers can mount
+
+
+@dataclasses.dataclass(frozen=True)
+class Placement:
+    """Where a step runs: on the host, or in ``image`` (its tools on the image's PATH)."""
+
+    image: str | None = None
+    runtime: str | None = None
+    mounts: tuple[Mount, ...] = ()
+    labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    @property
+    def in_container(self) -> bool:
+        return self.image is not None
+
+    @property
+    def python(self) -> str:
+        return "python3" if self.in_container else sys.executable
+
+
+HOST = Placement()
 
 
 def colocated_config_path(model: Model) -> str:
     return os.path.join(model.path, f"{model.name}.colocated.json")
 
 
-def colocated_config(model: Model) -> ColocatedConfig | None:
-    """The model's colocated config as launched: its server log beside its outputs."""
+def colocated_config(model: Model, place: Placement = HOST) -> ColocatedConfig | None:
+    """The model's colocated config as launched.
+
+    Paths are relative to the run directory (the working directory wherever the
+    model runs); in a container the socket lives in the shared socket volume.
+    """
     if model.colocated is None:
         return None
-    log = os.path.join(model.path, f"{model.name}.db.log")
-    return dataclasses.replace(model.colocated, log_path=model.colocated.log_path or log)
+    config = model.colocated
+    changes: dict[str, object] = {"log_path": config.log_path or f"{model.name}.db.log"}
+    if place.in_container and config.transport == "uds":
+        changes["unix_socket"] = f"{SOCKET_DIR}/{os.path.basename(config.unix_socket)}"
+    return dataclasses.replace(config, **changes)  # type: ignore[arg-type]
 
 
-def write_colocated_config(model: Model) -> None:
-    config = colocated_config(model)
+def write_colocated_config(model: Model, place: Placement = HOST) -> None:
+    config = colocated_config(model, place)
     if config is not None:
         config.save(colocated_config_path(model))
 
@@ -35,7 +66,7 @@ def write_colocated_config(model: Model) -> None:
 def _wrapper(model: Model, python: str) -> list[str]:
     if model.colocated is None:
         return []
-    return [python, "-m", SUPERVISOR_MODULE, "--config", colocated_config_path(model), "--"]
+    return [python, "-m", SUPERVISOR_MODULE, "--config", f"{model.name}.colocated.json", "--"]
 
 
 def key_env(model: Model) -> dict[str, str]:
@@ -49,7 +80,7 @@ def key_env(model: Model) -> dict[str, str]:
 
 
 def model_step(
-    model: Model, db_env: Mapping[str, str] | None = None, python: str = sys.executable
+    model: Model, db_env: Mapping[str, str] | None = None, place: Placement = HOST
 ) -> Step:
     """The step that runs ``model`` in its path, output to ``<name>.out/.err``.
 
@@ -62,7 +93,7 @@ def model_step(
     return Step(
         name=model.name,
         entity_type=model.entity_type,
-        argv=tuple(rs.launch_argv(_wrapper(model, python))),
+        argv=tuple(rs.launch_argv(_wrapper(model, place.python))),
         cwd=model.path,
         out=os.path.join(model.path, f"{model.name}.out"),
         err=os.path.join(model.path, f"{model.name}.err"),
@@ -75,4 +106,8 @@ def model_step(
             walltime=rs.walltime,
         ),
         batch_args=tuple(batch),
+        image=place.image,
+        runtime=place.runtime,
+        mounts=place.mounts,
+        labels=dict(place.labels),
     )

@@ -15,9 +15,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import __version__
 from ..errors import MissingFileError, SSConfigError
 from ..names import validate_name
+from ..version import __version__
 from .model import BaseImage, ContainerSpec, Copy, Instruction, Stage, Wheelhouse
 from .steps import (
     AptInstall,

@@ -21,8 +21,8 @@ from typing import Any
 
 import jinja2
 
-from .. import __version__
 from ..errors import SSUnsupportedError
+from ..version import __version__
 from .model import BaseImage, ContainerSpec, Copy, Stage, merged_env
 
 CONTEXT_PREFIX = "ctx"

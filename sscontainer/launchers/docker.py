@@ -1,0 +1,234 @@
+"""Docker launcher: every step runs as a container through the docker SDK.
+
+Containers use the host network: on the machines this was built for, dockerd
+runs with ``--bridge=none`` and port publishing is ignored, while loopback TCP
+and Unix sockets on shared volumes work. The run directory (and every host
+mount) is bound at the same path inside the container, so paths in config
+files and arguments mean the same thing on both sides. Output is streamed into
+``<name>.out``/``<name>.err`` by one thread per container, which also notes the
+exit, so ``wait`` wakes on events rather than polling.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import LauncherError
+from ..status import Status
+from .base import JobInfo
+from .step import Step
+
+IMAGE_USER = (1000, 1000)  # the non-root user sscontainer's images create
+NETWORK_MODE = "host"
+
+
+def _engine() -> Any:
+    try:
+        import docker
+    except ImportError as exc:  # pragma: no cover - docker is a dependency
+        raise LauncherError("the docker launcher needs the docker SDK: pip install docker") from exc
+    try:
+        client = docker.from_env(timeout=60)
+        client.ping()
+    except Exception as exc:
+        raise LauncherError(
+            f"no Docker Engine answers ({exc}): install docker.io and start dockerd "
+            "(or set DOCKER_HOST), then try again"
+        ) from exc
+    return client
+
+
+def container_user() -> tuple[int, int]:
+    """The caller's uid/gid, so files written are the user's; never root."""
+    uid, gid = os.getuid(), os.getgid()
+    return IMAGE_USER if uid == 0 else (uid, gid)
+
+
+@dataclass
+class _Container:
+    id: str
+    step: Step
+    done: threading.Event = field(default_factory=threading.Event)
+    exit_code: int | None = None
+    cancelled: bool = False
+    error: str = ""
+
+
+class DockerLauncher:
+    """Runs steps as containers of their ``image``; labels let a later driver find them."""
+
+    name = "docker"
+
+    def __init__(self) -> None:
+        self._client: Any = None
+        self._containers: dict[str, _Container] = {}
+        self._changed = threading.Condition()
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = _engine()
+        return self._client
+
+    # --- start -----------------------------------------------------------------------
+    def _mounts(self, step: Step) -> list[Any]:
+        from docker.types import Mount as DockerMount
+
+        mounts = [DockerMount(step.cwd, step.cwd, type="bind")]
+        for m in step.mounts:
+            if m.volume:
+                mounts.append(DockerMount(m.target, m.source, type="volume", read_only=m.read_only))
+            else:
+                mounts.append(DockerMount(m.target, m.source, type="bind", read_only=m.read_only))
+        return mounts
+
+    def _prepare_dirs(self, step: Step, uid: int, gid: int) -> None:
+        # the container user must be able to write its run directory (and volumes' contents)
+        os.makedirs(step.cwd, exist_ok=True)
+        if os.getuid() == 0:
+            os.chown(step.cwd, uid, gid)
+            for entry in os.scandir(step.cwd):
+                if entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False):
+                    os.chown(entry.path, uid, gid)
+
+    def start(self, step: Step) -> str:
+        if not step.image:
+            raise LauncherError(
+                f"{step.name}: the docker launcher runs images; this step has none "
+                "(give the model container settings or build it with exp.build())"
+            )
+        import docker
+
+        uid, gid = container_user()
+        self._prepare_dirs(step, uid, gid)
+        gpus = []
+        if step.resources.gpus:
+            gpus = [docker.types.DeviceRequest(count=step.resources.gpus, capabilities=[["gpu"]])]
+        try:
+            container = self.client.containers.create(
+                step.image,
+                name=f"ssc-{step.labels.get('sscontainer.experiment', 'exp')}-{step.name}-"
+                f"{secrets.token_hex(3)}",
+                entrypoint=list(step.argv[:1]),
+                command=list(step.argv[1:]),
+                environment=dict(step.env),
+                working_dir=step.cwd,
+                user=f"{uid}:{gid}",
+                network_mode=NETWORK_MODE,
+                mounts=self._mounts(step),
+                labels={**step.labels, "sscontainer.entity": step.name},
+                device_requests=gpus or None,
+                init=True,  # reaps zombies and forwards signals to the entity
+            )
+            container.start()
+        except docker.errors.ImageNotFound as exc:
+            raise LauncherError(
+                f"{step.name}: image {step.image!r} does not exist: build it with "
+                "`sscontainer build` or exp.build()"
+            ) from exc
+        except docker.errors.DockerException as exc:
+            raise LauncherError(
+                f"{step.name}: docker could not start the container: {exc}"
+            ) from exc
+        record = _Container(container.id, step)
+        self._containers[container.id] = record
+        threading.Thread(target=self._follow, args=(record,), daemon=True).start()
+        return str(container.id)
+
+    def _follow(self, record: _Container) -> None:
+        """Stream the container's output to its files, then note how it ended."""
+        try:
+            stream = self.client.api.attach(
+                record.id, stdout=True, stderr=True, stream=True, logs=True, demux=True
+            )
+            with open(record.step.out, "ab") as out, open(record.step.err, "ab") as err:
+                for chunk_out, chunk_err in stream:
+                    if chunk_out:
+                        out.write(chunk_out)
+                        out.flush()
+                    if chunk_err:
+                        err.write(chunk_err)
+                        err.flush()
+            result = self.client.api.wait(record.id)
+            record.exit_code = int(result.get("StatusCode", -1))
+            # output and exit code are kept: the container itself has nothing left to give
+            self.remove(record.id)
+        except Exception as exc:  # the engine went away: report it, do not hang waiters
+            record.error = str(exc)
+        with self._changed:
+            record.done.set()
+            self._changed.notify_all()
+
+    def adopt(self, handle: str, step: Step) -> None:
+        record = _Container(handle, step)
+        self._containers[handle] = record
+        threading.Thread(target=self._follow_adopted, args=(record,), daemon=True).start()
+
+    def _follow_adopted(self, record: _Container) -> None:
+        try:
+            result = self.client.api.wait(record.id)
+            record.exit_code = int(result.get("StatusCode", -1))
+            self.remove(record.id)
+        except Exception as exc:
+            record.error = str(exc)
+        with self._changed:
+            record.done.set()
+            self._changed.notify_all()
+
+    # --- state -------------------------------------------------------------------------
+    def _record(self, handle: str) -> _Container:
+        try:
+            return self._containers[handle]
+        except KeyError:
+            raise LauncherError(f"no container {handle!r} was started here") from None
+
+    def status(self, handle: str) -> JobInfo:
+        record = self._record(handle)
+        if not record.done.is_set():
+            return JobInfo(Status.RUNNING)
+        if record.cancelled:
+            return JobInfo(Status.CANCELLED, record.exit_code)
+        if record.exit_code is None:
+            return JobInfo(Status.FAILED, None, f"lost track of the container: {record.error}")
+        ok = record.exit_code == 0
+        return JobInfo(Status.COMPLETED if ok else Status.FAILED, record.exit_code)
+
+    def stop(self, handle: str, grace: float = 5.0) -> JobInfo:
+        import docker
+
+        record = self._record(handle)
+        if not record.done.is_set():
+            record.cancelled = True
+            try:
+                self.client.api.stop(handle, timeout=max(1, int(round(grace))))
+            except docker.errors.NotFound:
+                pass
+            record.done.wait(timeout=grace + 30)
+        return self.status(handle)
+
+    def wait(self, handles: Collection[str], timeout: float | None = None) -> set[str]:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._changed:
+            while True:
+                done = {h for h in handles if self._record(h).done.is_set()}
+                if done or not handles:
+                    return done
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return set()
+                self._changed.wait(remaining)
+
+    def remove(self, handle: str) -> None:
+        """Delete a finished container (its output is already in the step's files)."""
+        import docker
+
+        try:
+            self.client.api.remove_container(handle, force=True)
+        except docker.errors.NotFound:
+            pass
