@@ -15,6 +15,7 @@ from ..entities.orchestrator import Orchestrator
 from ..errors import SchemaError, SSConfigError
 from ..experiment import Experiment
 from ..generation.generator import entity_dir
+from ..settings.containers import ContainerSettings
 from ..settings.run import RunSettings
 from .schema import validate_document
 
@@ -34,6 +35,8 @@ class Plan:
     base_dir: str = "."
     extras: dict[str, Any] = field(default_factory=dict)
     database: Orchestrator | None = None
+    container: ContainerSettings | None = None  # the file's default for every entity
+    base_image: str | None = None
 
 
 def read_document(path: str) -> Any:
@@ -64,7 +67,21 @@ def _files(spec: dict[str, Any], base: str) -> dict[str, list[str]]:
     }
 
 
-def _run_settings(exp: Experiment, spec: dict[str, Any]) -> RunSettings:
+def _container(
+    block: dict[str, Any] | None, base: str, base_image: str | None
+) -> ContainerSettings | None:
+    if block is None:
+        return None
+    data = dict(block)
+    if base_image:
+        data["base"] = base_image
+    data["env"] = {k: str(v) for k, v in (data.get("env") or {}).items()}
+    return ContainerSettings.from_mapping(data, root=base)
+
+
+def _run_settings(
+    exp: Experiment, spec: dict[str, Any], container: ContainerSettings | None = None
+) -> RunSettings:
     run = spec.get("run") or {}
     args = spec.get("args") or []
     exe_args = args if isinstance(args, str) else [str(a) for a in args]
@@ -74,6 +91,7 @@ def _run_settings(exp: Experiment, spec: dict[str, Any]) -> RunSettings:
         run_command=run.get("run_command", "auto"),
         run_args=run.get("args"),
         env_vars={k: str(v) for k, v in (run.get("env") or {}).items()},
+        container=container,
     )
     for key, setter in (
         ("nodes", settings.set_nodes),
@@ -103,7 +121,8 @@ def _batch(exp: Experiment, spec: dict[str, Any]) -> Any:
 
 def _add_entity(plan: Plan, kind: str, spec: dict[str, Any]) -> Model | Ensemble:
     exp, base = plan.exp, plan.base_dir
-    settings = _run_settings(exp, spec)
+    container = _container(spec.get("container"), base, plan.base_image) or plan.container
+    settings = _run_settings(exp, spec, container)
     entity: Model | Ensemble
     if kind == "models":
         entity = exp.create_model(
@@ -163,7 +182,7 @@ def _database(plan: Plan, spec: dict[str, Any]) -> None:
     )
 
 
-def load_plan(path: str, launcher: str | None = None) -> Plan:
+def load_plan(path: str, launcher: str | None = None, base_image: str | None = None) -> Plan:
     """Read, validate and build the experiment described by the YAML file at ``path``."""
     doc = validate_document(read_document(path), path)
     base = os.path.dirname(os.path.abspath(path))
@@ -171,8 +190,16 @@ def load_plan(path: str, launcher: str | None = None) -> Plan:
     exp = Experiment(
         doc["name"], exp_path=exp_path, launcher=launcher or doc.get("launcher", "local")
     )
-    plan = Plan(exp, path, tag=doc.get("tag"), base_dir=base)
+    plan = Plan(exp, path, tag=doc.get("tag"), base_dir=base, base_image=base_image)
     errors: list[str] = []
+    try:
+        plan.container = _container(doc.get("container"), base, base_image)
+        if plan.container is None and base_image:
+            plan.container = _container({}, base, base_image)
+        if plan.container is not None:
+            exp.default_container = plan.container
+    except SSConfigError as exc:
+        errors.append(f"container: {exc}")
     if doc.get("database"):
         try:
             _database(plan, doc["database"])

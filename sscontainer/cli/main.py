@@ -107,10 +107,15 @@ def run(experiment_file: str, launcher: str | None, overwrite: bool, quiet: bool
 @user_errors
 def generate(experiment_file: str, launcher: str | None, overwrite: bool, quiet: bool) -> None:
     """Write every entity's run directory without running anything."""
+    from .images import write_plan_specs
+
     plan = load_plan(experiment_file, launcher)
     _generate(plan, overwrite)
+    folders = write_plan_specs(plan)
     if not quiet:
         click.echo(f"generated {len(plan.entities)} entities under {plan.exp.exp_path}")
+        for folder in folders:
+            click.echo(f"image spec: {folder} (Dockerfile and .def)")
 
 
 @cli.command()
@@ -154,6 +159,43 @@ def stop(exp_dir: str, quiet: bool) -> None:
     if not quiet:
         click.echo(f"stopped {len(running)} running job(s)")
         click.echo(exp.summary())
+
+
+@cli.command()
+@experiment_file
+@click.option(
+    "--format", "formats", type=click.Choice(["docker", "apptainer", "both"]), default="docker",
+    show_default=True, help="Which images to build.",
+)
+@click.option("--base-image", default=None, help="Base image for every model image.")
+@click.option("--no-cache", is_flag=True, help="Build again without the layer cache.")
+@quiet_option
+@user_errors
+def build(
+    experiment_file: str, formats: str, base_image: str | None, no_cache: bool, quiet: bool
+) -> None:
+    """Build every image the experiment needs (unchanged images are not rebuilt)."""
+    from .images import build_plan
+
+    plan = load_plan(experiment_file, base_image=base_image)
+    for name, image in build_plan(plan, formats, no_cache, quiet):
+        click.echo(f"{name}: {image}")
+
+
+@cli.command()
+@click.argument("recipe", type=click.Path(dir_okay=False))
+@click.option(
+    "--to", "to_format", type=click.Choice(["docker", "apptainer"]), required=True,
+    help="The format to write.",
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write here instead of standard output.")
+@user_errors
+def convert(recipe: str, to_format: str, output: str | None) -> None:
+    """Convert a Dockerfile to an Apptainer definition file or back (through spython)."""
+    from .images import convert_file
+
+    convert_file(recipe, to_format, output)
 
 
 def main() -> None:

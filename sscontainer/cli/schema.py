@@ -162,9 +162,25 @@ COLOCATED_DB = fields(
     }
 )
 
-# Extra fields later layers (containers, ML) register here.
-TOP_LEVEL_EXTRA: dict[str, Check] = {"database": DATABASE}
-ENTITY_EXTRA: dict[str, Check] = {"colocated_db": COLOCATED_DB}
+CONTAINER = fields(
+    {
+        "base": is_str,
+        "apt": list_of(is_str),
+        "pip": list_of(is_str),
+        "copy": list_of(is_str, allow_str=True),
+        "runtime": one_of("docker", "apptainer", "singularity", "podman", "charliecloud"),
+        "image": is_str,
+        "user": is_name,
+        "uid": is_pos_int,
+        "gid": is_pos_int,
+        "env": map_of(is_scalar),
+        "workdir": is_str,
+    }
+)
+
+# Extra fields later layers (ML) register here.
+TOP_LEVEL_EXTRA: dict[str, Check] = {"database": DATABASE, "container": CONTAINER}
+ENTITY_EXTRA: dict[str, Check] = {"colocated_db": COLOCATED_DB, "container": CONTAINER}
 
 RUN = fields(
     {

@@ -1,0 +1,76 @@
+"""``sscontainer build`` and ``convert``, and the image specs ``generate`` writes."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from ..entities.ensemble import Ensemble
+from ..specs.model import ContainerSpec
+from .loader import Plan
+
+
+def plan_specs(plan: Plan) -> dict[str, ContainerSpec]:
+    """Every distinct image the plan needs (ensemble members share one)."""
+    from ..build.entity_images import model_image_spec
+    from ..specs.entities import orchestrator_spec
+
+    specs: dict[str, ContainerSpec] = {}
+    if plan.database is not None:
+        spec = orchestrator_spec()
+        specs[repr(spec)] = spec
+    for entity in plan.entities.values():
+        for model in entity.models if isinstance(entity, Ensemble) else [entity]:
+            if model.run_settings.container is None:
+                model.run_settings.container = plan.exp.default_container
+            model_spec = model_image_spec(model, plan.base_dir)
+            if model_spec is not None:
+                specs.setdefault(repr(model_spec), model_spec)
+    return specs
+
+
+def write_plan_specs(plan: Plan) -> list[str]:
+    """Write each image's Dockerfile and Apptainer .def under ``<exp_path>/images/``."""
+    from ..build.context import write_specs
+
+    written = []
+    names: dict[str, int] = {}
+    for spec in plan_specs(plan).values():
+        names[spec.name] = names.get(spec.name, 0) + 1
+        folder = spec.name if names[spec.name] == 1 else f"{spec.name}-{names[spec.name]}"
+        out = os.path.join(plan.exp.exp_path, "images", folder)
+        files = write_specs(spec, out, context_dir=plan.base_dir)
+        written.append(out)
+        for problem in files.disagreements:
+            click.echo(f"sscontainer: warning: {out}: {problem}", err=True)
+    return written
+
+
+def build_plan(plan: Plan, formats: str, no_cache: bool, quiet: bool) -> list[tuple[str, str]]:
+    """Build the plan's images; returns (entity, image or message) rows."""
+    from ..build.apptainer import build_sif
+
+    rows: list[tuple[str, str]] = []
+    if formats in ("docker", "both"):
+        entities = [*([plan.database] if plan.database else []), *plan.entities.values()]
+        for name, tag in plan.exp.build(*entities, no_cache=no_cache, quiet=quiet).items():
+            rows.append((name, tag))
+    if formats in ("apptainer", "both"):
+        for spec in plan_specs(plan).values():
+            out = os.path.join(plan.exp.exp_path, ".sscontainer", "images")
+            result = build_sif(spec, out, context_dir=plan.base_dir, quiet=quiet)
+            rows.append((spec.name, str(result.path) if result.available else result.message))
+    return rows
+
+
+def convert_file(source: str, to_format: str, output: str | None) -> None:
+    from ..specs.convert import convert_recipe
+
+    text = convert_recipe(source, to_format)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
