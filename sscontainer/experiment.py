@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import os
 import secrets
 import shlex
@@ -324,12 +325,9 @@ class Experiment:
         launched: list[Job] = []
         try:
             db_env = self._db_env()
-            for model in models:
-                place = self._planner.model(model)
-                write_colocated_config(model, place)
-                step = model_step(model, db_env, place)
-                launched.append(Job(step, launcher.start(step), launcher))
-                self._track(launched[-1])
+            for entity in checked:
+                if not isinstance(entity, Orchestrator):
+                    launched.extend(self._launch(entity, launcher, db_env))
             if block:
                 self._jobs.wait(launched)
         except KeyboardInterrupt:
@@ -338,6 +336,27 @@ class Experiment:
             raise
         if summary:
             print(self.summary(), flush=True)
+
+    def _launch(
+        self, entity: Model | Ensemble, launcher: Launcher, db_env: dict[str, str]
+    ) -> list[Job]:
+        """Launch a model, or an ensemble's members (one job array when batched on Slurm)."""
+        steps = []
+        for model in self._members([entity]):
+            place = self._planner.model(model)
+            write_colocated_config(model, place)
+            steps.append(model_step(model, db_env, place))
+        start_array = getattr(launcher, "start_array", None)
+        if isinstance(entity, Ensemble) and entity.batch_settings and callable(start_array):
+            batch = tuple(entity.batch_settings.format_batch_args())
+            steps = [dataclasses.replace(step, batch_args=batch) for step in steps]
+            handles = list(start_array(steps, name=entity.name))
+        else:
+            handles = [launcher.start(step) for step in steps]
+        jobs = [Job(step, handle, launcher) for step, handle in zip(steps, handles, strict=True)]
+        for job in jobs:
+            self._track(job)
+        return jobs
 
     def _track(self, job: Job) -> None:
         """Remember a launch here and in the manifest (for status/stop/reconnect later)."""
