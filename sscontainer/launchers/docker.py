@@ -107,6 +107,8 @@ class DockerLauncher:
 
         uid, gid = container_user()
         self._prepare_dirs(step, uid, gid)
+        for path in (step.out, step.err):  # fresh files now, appended to as output streams
+            open(path, "wb").close()
         gpus = []
         if step.resources.gpus:
             gpus = [docker.types.DeviceRequest(count=step.resources.gpus, capabilities=[["gpu"]])]

@@ -1,0 +1,165 @@
+"""The docker launcher against the real engine: models, orchestrator, colocated, sidecar."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from sscontainer import Experiment, Status
+from sscontainer.db.address import find_free_port
+from sscontainer.specs.entities import DEFAULT_BASE
+from tests.conftest import require_service
+
+pytestmark = pytest.mark.docker
+PY = sys.executable
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[docker.DockerClient]:
+    try:
+        client = docker.from_env()
+        client.ping()
+    except Exception as exc:
+        require_service(False, "Docker Engine", f"start dockerd (.ci/docker-up.sh): {exc}")
+    try:
+        client.images.get(DEFAULT_BASE.ref)
+    except docker.errors.ImageNotFound:
+        require_service(False, f"image {DEFAULT_BASE.ref}", "build it with .ci/build-images.sh")
+    yield client
+
+
+def _containers(engine: docker.DockerClient, exp_path: Path) -> list[object]:
+    label = f"sscontainer.exp_path={exp_path}"
+    return list(engine.containers.list(all=True, filters={"label": label}))
+
+
+def test_producer_consumer_with_docker(engine: docker.DockerClient, tmp_path: Path) -> None:
+    src = tmp_path / "pc"
+    shutil.copytree(REPO / "examples" / "producer_consumer", src, ignore=shutil.ignore_patterns("runs"))
+    yaml_text = (src / "experiment.yaml").read_text().replace("port: 6379", f"port: {find_free_port()}")
+    (src / "experiment.yaml").write_text(yaml_text)
+    result = subprocess.run(
+        [PY, "-m", "sscontainer.cli", "run", "--launcher", "docker", "--quiet", str(src / "experiment.yaml")],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = src / "runs" / "producer-consumer"
+    out = (run / "consumer" / "consumer.out").read_text()
+    assert "1: [5 6 7 8]" in out and "2: [1 2 3 4]" in out
+    assert "| orchestrator_0 | DBNode" in result.stdout
+    assert not _containers(engine, run)  # every container is gone at the end
+
+
+def test_crash_user_and_output(engine: docker.DockerClient, tmp_path: Path) -> None:
+    exp = Experiment("dk", exp_path=str(tmp_path), launcher="docker")
+    code = "import os, sys; print('uid', os.getuid(), os.getcwd()); print('bad', file=sys.stderr); sys.exit(9)"
+    model = exp.create_model("crash", exp.create_run_settings("python3", ["-c", code]))
+    exp.generate(model)
+    exp.start(model)
+    assert exp.get_status(model) == [Status.FAILED]
+    assert exp.get_returncodes(model) == [9]
+    out = (tmp_path / "crash" / "crash.out").read_text().split()
+    assert out[0] == "uid" and out[1] != "0"  # never root in the container
+    assert out[2] == str(tmp_path / "crash")  # the run dir, bound at the same path
+    assert (tmp_path / "crash" / "crash.err").read_text() == "bad\n"
+
+
+def test_colocated_container_and_sidecar(engine: docker.DockerClient, tmp_path: Path) -> None:
+    exp = Experiment("colo", exp_path=str(tmp_path), launcher="docker")
+    app = textwrap.dedent("""
+        import os, sys, time
+        import numpy as np
+        from sscontainer import Client
+        c = Client(cluster=False)
+        c.put_tensor("shared", np.arange(4, dtype=np.int32))
+        print(os.environ["SSDB"], flush=True)
+        # wait until the sidecar has read the tensor and left a note
+        for _ in range(600):
+            if c.key_exists("sidecar_was_here"):
+                sys.exit(0)
+            time.sleep(0.1)
+        sys.exit(4)
+    """)
+    model = exp.create_model("colo", exp.create_run_settings("python3", ["-c", app]))
+    model.colocate_db_uds()
+    exp.generate(model)
+    exp.start(model, block=False)
+    out = tmp_path / "colo" / "colo.out"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not out.read_text().strip():
+        time.sleep(0.2)
+    ssdb = out.read_text().split()[0]
+    assert ssdb.startswith("unix:///run/sscontainer/")
+    image = exp.build(model)["colo"]
+    sidecar = textwrap.dedent(f"""
+        import numpy as np
+        from sscontainer import Client
+        c = Client(address={ssdb!r}, cluster=False)
+        assert (c.get_tensor("shared") == np.arange(4)).all()
+        c.put_tensor("sidecar_was_here", np.ones(1))
+        print("sidecar ok")
+    """)
+    logs = engine.containers.run(
+        image, entrypoint=["python3", "-c", sidecar], remove=True, user="1000:1000",
+        network_mode="host",
+        mounts=[docker.types.Mount("/run/sscontainer", exp._planner.socket_volume(model), type="volume")],
+    )
+    assert b"sidecar ok" in logs
+    exp.poll(interval=1, verbose=False)
+    assert exp.get_status(model) == [Status.COMPLETED]
+
+
+def test_interrupted_driver_leaves_no_container(engine: docker.DockerClient, tmp_path: Path) -> None:
+    exp_path = tmp_path / "exp"
+    driver = tmp_path / "driver.py"
+    driver.write_text(textwrap.dedent(f"""
+        from sscontainer import Experiment
+        exp = Experiment("intr", exp_path={str(exp_path)!r}, launcher="docker")
+        m = exp.create_model("sleeper", exp.create_run_settings(
+            "python3", ["-c", "import time; print('up', flush=True); time.sleep(300)"]))
+        exp.generate(m)
+        exp.start(m, block=True)
+    """))
+    proc = subprocess.Popen([PY, str(driver)])
+    out = exp_path / "sleeper" / "sleeper.out"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and not (out.exists() and out.read_text().strip()):
+        time.sleep(0.2)
+    assert out.read_text().strip() == "up"
+    assert _containers(engine, exp_path)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) != 0
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _containers(engine, exp_path):
+        time.sleep(0.2)
+    assert not _containers(engine, exp_path)
+
+
+def test_reconnect_stops_a_container(engine: docker.DockerClient, tmp_path: Path) -> None:
+    exp_path = tmp_path / "exp"
+    code = textwrap.dedent(f"""
+        import os
+        from sscontainer import Experiment
+        exp = Experiment("rc", exp_path={str(exp_path)!r}, launcher="docker")
+        m = exp.create_model("sleeper", exp.create_run_settings("python3", ["-c", "import time; time.sleep(300)"]))
+        exp.generate(m)
+        exp.start(m, block=False)
+        os._exit(0)
+    """)
+    subprocess.run([PY, "-c", code], check=True, timeout=300)
+    assert len(_containers(engine, exp_path)) == 1
+    exp = Experiment.reconnect(str(exp_path))
+    assert exp.jobs.running()
+    exp.stop()
+    assert [j.status for j in exp.jobs.all()] == [Status.CANCELLED]
+    assert not _containers(engine, exp_path)
