@@ -50,6 +50,16 @@ def container_user() -> tuple[int, int]:
     return IMAGE_USER if uid == 0 else (uid, gid)
 
 
+def share_run_dir(step: Step, uid: int, gid: int) -> None:
+    """Let the container's user write the run directory a root driver created."""
+    os.makedirs(step.cwd, exist_ok=True)
+    if os.getuid() == 0:
+        os.chown(step.cwd, uid, gid)
+        for entry in os.scandir(step.cwd):
+            if entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False):
+                os.chown(entry.path, uid, gid)
+
+
 @dataclass
 class _Container:
     id: str
@@ -88,15 +98,6 @@ class DockerLauncher:
                 mounts.append(DockerMount(m.target, m.source, type="bind", read_only=m.read_only))
         return mounts
 
-    def _prepare_dirs(self, step: Step, uid: int, gid: int) -> None:
-        # the container user must be able to write its run directory (and volumes' contents)
-        os.makedirs(step.cwd, exist_ok=True)
-        if os.getuid() == 0:
-            os.chown(step.cwd, uid, gid)
-            for entry in os.scandir(step.cwd):
-                if entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False):
-                    os.chown(entry.path, uid, gid)
-
     def start(self, step: Step) -> str:
         if not step.image:
             raise LauncherError(
@@ -106,7 +107,7 @@ class DockerLauncher:
         import docker
 
         uid, gid = container_user()
-        self._prepare_dirs(step, uid, gid)
+        share_run_dir(step, uid, gid)
         for path in (step.out, step.err):  # fresh files now, appended to as output streams
             open(path, "wb").close()
         gpus = []

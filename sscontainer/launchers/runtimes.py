@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable
 
 from ..errors import SSConfigError, SSUnsupportedError
+from .docker import container_user
 from .step import Step
 
 RuntimeWrapper = Callable[[Step], list[str]]
@@ -185,7 +186,8 @@ def _engine(program: str) -> RuntimeWrapper:
         for key, value in step.env.items():
             argv += ["-e", f"{key}={value}"]  # split at the first '=': the value is literal
         if program == "docker":
-            argv += ["--user", f"{os.getuid()}:{os.getgid()}"]
+            uid, gid = container_user()  # the caller, or the image's user: never root
+            argv += ["--user", f"{uid}:{gid}"]
             if step.resources.gpus > 0:
                 argv += ["--gpus", str(step.resources.gpus)]
         else:

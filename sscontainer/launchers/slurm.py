@@ -32,6 +32,7 @@ from ..names import validate_name
 from ..status import Status
 from . import slurm_query as q
 from .base import JobInfo
+from .docker import container_user, share_run_dir
 from .runtimes import check_runtime, wrap_argv
 from .step import Step
 
@@ -286,12 +287,13 @@ class SlurmLauncher:
             raise LauncherError(f"sbatch answered {out!r} instead of a job id for {script}")
         return job_id
 
-    @staticmethod
-    def _prepare(step: Step) -> None:
+    def _prepare(self, step: Step) -> None:
         """Directories the job writes to exist; no exit code left from an earlier run."""
         for folder in {step.cwd, os.path.dirname(step.out), os.path.dirname(step.err)}:
             os.makedirs(folder or ".", exist_ok=True)
         Path(exit_file(step)).unlink(missing_ok=True)
+        if step.image and (step.runtime or self.runtime) == "docker":
+            share_run_dir(step, *container_user())
 
     # -- Launcher protocol --
     def start(self, step: Step) -> str:

@@ -7,6 +7,7 @@ import os
 import pytest
 
 from sscontainer.errors import SSConfigError, SSUnsupportedError
+from sscontainer.launchers.docker import container_user
 from sscontainer.launchers.runtimes import RUNTIMES, register_runtime, run_command_len, wrap_argv
 from sscontainer.launchers.step import Mount, Resources, Step
 
@@ -89,7 +90,7 @@ def test_docker_argv() -> None:
         "-v", "/scratch:/scratch",
         "-w", "/work/sim",
         "-e", f"A={HOSTILE}",
-        "--user", f"{os.getuid()}:{os.getgid()}",
+        "--user", "{}:{}".format(*container_user()),  # never root: the image user for root
         "--gpus", "1",
         "/images/sim.sif",
         "python", "sim.py", "--n", "3",
@@ -170,3 +171,10 @@ def test_register_runtime() -> None:
         ]  # fmt: skip
     finally:
         del RUNTIMES["my-runtime"]
+
+
+def test_docker_never_runs_as_root() -> None:
+    uid, gid = container_user()
+    assert uid != 0 and gid != 0
+    if os.getuid() != 0:
+        assert (uid, gid) == (os.getuid(), os.getgid())  # files written are the caller's
