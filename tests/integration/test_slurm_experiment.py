@@ -1,0 +1,110 @@
+"""Experiments on the real single-node Slurm cluster: database, array, container, reconnect."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from sscontainer import Experiment, Status
+from sscontainer.db.address import find_free_port
+from sscontainer.settings.containers import ContainerSettings
+from tests.conftest import require_service
+from tests.integration.slurm_support import HOW, slurm_up
+
+pytestmark = pytest.mark.slurm
+PY = sys.executable
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _slurm() -> None:
+    require_service(slurm_up(), "a Slurm cluster", HOW)
+
+
+def test_producer_consumer_under_slurm(tmp_path: Path) -> None:
+    src = tmp_path / "pc"
+    shutil.copytree(REPO / "examples" / "producer_consumer", src, ignore=shutil.ignore_patterns("runs"))
+    text = (src / "experiment.yaml").read_text().replace("port: 6379", f"port: {find_free_port()}")
+    (src / "experiment.yaml").write_text(text)
+    result = subprocess.run(
+        [PY, "-m", "sscontainer.cli", "run", "--launcher", "slurm", "-q", str(src / "experiment.yaml")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = src / "runs" / "producer-consumer"
+    out = (run / "consumer" / "consumer.out").read_text()
+    assert "1: [5 6 7 8]" in out and "2: [1 2 3 4]" in out
+    assert (run / "consumer" / "consumer.sbatch").exists()
+    queue = subprocess.run(["squeue", "-h", "-o", "%i %j"], capture_output=True, text=True).stdout
+    assert str(run) not in queue and "orchestrator" not in queue  # the database job is gone
+
+
+def test_batched_ensemble_is_one_job_array(tmp_path: Path) -> None:
+    exp = Experiment("arr", exp_path=str(tmp_path), launcher="slurm")
+    conf = tmp_path / "in.txt"
+    conf.write_text("A=;A;")
+    ens = exp.create_ensemble(
+        "sweep", params={"A": [1, 2, 3]},
+        run_settings=exp.create_run_settings("cat", "in.txt"),
+        batch_settings=exp.create_batch_settings(nodes=1, time="00:05:00"),
+    )
+    ens.attach_generator_files(to_configure=[str(conf)])
+    exp.generate(ens)
+    exp.start(ens)
+    assert exp.get_status(ens) == [Status.COMPLETED] * 3
+    handles = [exp.jobs.get(m.name).handle for m in ens]  # type: ignore[union-attr]
+    assert len({h.split("_")[0] for h in handles}) == 1  # one array job
+    assert [h.split("_")[1] for h in handles] == ["0", "1", "2"]
+    for i, member in enumerate(ens):
+        assert (Path(member.path) / f"{member.name}.out").read_text() == f"A={i + 1}"
+
+
+def test_failing_job_and_reconnect_cancel(tmp_path: Path) -> None:
+    exp_path = tmp_path / "exp"
+    code = textwrap.dedent(f"""
+        import os
+        from sscontainer import Experiment
+        exp = Experiment("rc", exp_path={str(exp_path)!r}, launcher="slurm")
+        bad = exp.create_model("bad", exp.create_run_settings("sh", ["-c", "exit 3"]))
+        sleeper = exp.create_model("sleeper", exp.create_run_settings("sleep", "300"))
+        exp.generate(bad, sleeper)
+        exp.start(bad, block=True)
+        exp.start(sleeper, block=False)
+        os._exit(0)
+    """)
+    subprocess.run([PY, "-c", code], check=True, timeout=120)
+    exp = Experiment.reconnect(str(exp_path))
+    jobs = {j.name: j for j in exp.jobs.all()}
+    assert jobs["bad"].status == Status.FAILED and jobs["bad"].returncode == 3
+    assert jobs["sleeper"].refresh() in (Status.QUEUED, Status.RUNNING)
+    exp.stop()
+    assert jobs["sleeper"].refresh() == Status.CANCELLED
+
+
+def test_containerized_model_under_srun(tmp_path: Path) -> None:
+    import docker
+
+    try:
+        engine = docker.from_env()
+        engine.ping()
+        engine.images.get("sscontainer/base:0.1.0")
+    except Exception as exc:
+        require_service(False, "Docker Engine with sscontainer/base", f".ci/docker-up.sh and .ci/build-images.sh ({exc})")
+    exp = Experiment("ctr", exp_path=str(tmp_path), launcher="slurm")
+    code = "import os, sys; print(os.getcwd(), os.getuid(), os.environ['GREETING']); sys.exit(5)"
+    rs = exp.create_run_settings(
+        "python3", ["-c", code], env_vars={"GREETING": "hi $(id) 'x'"},
+        container=ContainerSettings(runtime="docker"),
+    )
+    model = exp.create_model("inimg", rs)
+    exp.generate(model)
+    exp.start(model)
+    assert exp.get_status(model) == [Status.FAILED] and exp.get_returncodes(model) == [5]
+    cwd, uid, greeting = (tmp_path / "inimg" / "inimg.out").read_text().split(" ", 2)
+    assert cwd == "/work/inimg" and uid != "0"
+    assert greeting.strip() == "hi $(id) 'x'"
