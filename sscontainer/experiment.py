@@ -101,13 +101,19 @@ class Experiment:
             raise SSConfigError(f"default_container must be ContainerSettings, got {container!r}")
         self._planner.default_container = container
 
+    def image_policy(self, build_missing: bool = True, quiet: bool = False) -> None:
+        """Whether ``start`` builds images that do not exist yet (the CLI's ``--build``)."""
+        self._planner.images.build_missing = build_missing
+        self._planner.images.quiet = quiet
+
     def build(
         self, *entities: Entity, no_cache: bool = False, quiet: bool = False
     ) -> dict[str, str]:
         """Build (or find) every image the entities need; returns entity name -> image."""
         chosen = self._check_entities(entities) or list(self._entities.values())
-        self._planner.images.no_cache = no_cache
-        self._planner.images.quiet = quiet
+        images_of = self._planner.images
+        images_of.no_cache, images_of.quiet, keep = no_cache, quiet, images_of.build_missing
+        images_of.build_missing = True
         images: dict[str, str] = {}
         for entity in chosen:
             if isinstance(entity, Orchestrator):
@@ -116,6 +122,7 @@ class Experiment:
             if self._planner.container_for(model) is None:
                 model.run_settings.container = self.default_container
             images[model.name] = self._planner.images.model_image(model)
+        images_of.build_missing = keep
         return images
 
     def create_batch_settings(

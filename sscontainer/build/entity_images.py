@@ -10,11 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..entities.model import Model
-from ..errors import SSConfigError
+from ..errors import LauncherError, SSConfigError
 from ..settings.containers import ContainerSettings
 from ..specs.entities import colocated_spec, model_spec, orchestrator_spec
 from ..specs.model import ContainerSpec
-from .docker import Progress, build_image
+from .context import prepare_context
+from .docker import Progress, base_ids, build_image, engine_client, image_exists
 
 
 def container_of(model: Model) -> ContainerSettings:
@@ -46,15 +47,30 @@ class EntityImages:
         no_cache: bool = False,
         quiet: bool = False,
         progress: Progress | None = None,
+        build_missing: bool = True,
     ) -> None:
         self.context_dir = Path(context_dir)
+        self.build_missing = build_missing
         self.no_cache = no_cache
         self.quiet = quiet
         self.progress = progress
         self._tags: dict[str, str] = {}  # rendered spec identity -> tag
 
+    def _existing(self, spec: ContainerSpec) -> str:
+        """The tag of an image already built for ``spec``; an error naming the fix if none."""
+        api = engine_client()
+        context = prepare_context(spec, self.context_dir, None, base_ids(api, spec))
+        if not image_exists(api, context.tag):
+            raise LauncherError(
+                f"the {spec.name} image ({context.tag}) is not built: run `sscontainer build` "
+                "on the experiment file first, or pass --build"
+            )
+        return context.tag
+
     def _build(self, spec: ContainerSpec) -> str:
         key = repr(spec)
+        if key not in self._tags and not self.build_missing:
+            self._tags[key] = self._existing(spec)
         if key not in self._tags:
             built = build_image(
                 spec, self.context_dir, no_cache=self.no_cache, quiet=self.quiet,

@@ -73,12 +73,20 @@ def _generate(plan: Plan, overwrite: bool) -> None:
 @experiment_file
 @launcher_option
 @click.option("--overwrite", is_flag=True, help="Replace run directories left by an earlier run.")
+@click.option("--build", "build_images", is_flag=True, help="Build missing images first.")
 @quiet_option
 @user_errors
-def run(experiment_file: str, launcher: str | None, overwrite: bool, quiet: bool) -> None:
+def run(
+    experiment_file: str, launcher: str | None, overwrite: bool, build_images: bool, quiet: bool
+) -> None:
     """Generate run directories and run every entity; exit 0 only if all completed."""
     plan = load_plan(experiment_file, launcher)
     _generate(plan, overwrite)
+    if plan.exp.launcher != "local":
+        plan.exp.image_policy(build_missing=build_images, quiet=quiet)
+        if build_images:
+            entities = [*([plan.database] if plan.database else []), *plan.entities.values()]
+            plan.exp.build(*entities, quiet=quiet)
     if not quiet:
         click.echo(f"running {plan.exp.name} with the {plan.exp.launcher} launcher")
     try:

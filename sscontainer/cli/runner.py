@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from ..entities.ensemble import Ensemble
@@ -26,6 +27,7 @@ def run_plan(plan: Plan, echo: Echo, quiet: bool = False, interval: float = 10.0
     waiting = dict(plan.after)
     outcome: dict[str, Status] = {}
     running: list[Job] = []
+    started = time.monotonic()
 
     def note(job: Job) -> None:
         if not quiet:
@@ -47,8 +49,10 @@ def run_plan(plan: Plan, echo: Echo, quiet: bool = False, interval: float = 10.0
             if not running:
                 continue
             done = exp.jobs.wait_any(running, interval)
-            if not done and not quiet:
-                echo("running: " + ", ".join(f"{j.name}" for j in running))
+            if not done and not quiet:  # progress while nothing ends
+                finished = sum(1 for j in exp.jobs.all() if j.status.is_terminal)
+                names = ", ".join(f"{j.name} ({j.status.value})" for j in running)
+                echo(f"[{time.monotonic() - started:6.1f} s] {finished} ended; waiting on {names}")
             for job in done:
                 note(job)
             running = [j for j in running if j not in done]

@@ -49,7 +49,7 @@ def test_producer_consumer_with_docker(engine: docker.DockerClient, tmp_path: Pa
     yaml_text = (src / "experiment.yaml").read_text().replace("port: 6379", f"port: {find_free_port()}")
     (src / "experiment.yaml").write_text(yaml_text)
     result = subprocess.run(
-        [PY, "-m", "sscontainer.cli", "run", "--launcher", "docker", "--quiet", str(src / "experiment.yaml")],
+        [PY, "-m", "sscontainer.cli", "run", "--launcher", "docker", "--build", "--quiet", str(src / "experiment.yaml")],
         capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
