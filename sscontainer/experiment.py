@@ -2,31 +2,28 @@
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import os
-import secrets
-import shlex
 import shutil
-import signal
 import sys
-import threading
 from collections.abc import Callable, Iterable, Mapping
-from types import FrameType
 from typing import Any
 
+from .db.databases import Databases
 from .entities.ensemble import Ensemble
 from .entities.model import Model, SSEntity
 from .entities.orchestrator import Orchestrator
 from .entities.steps import model_step, write_colocated_config
 from .errors import EntityExistsError, SSConfigError, SSContainerError, SSUnsupportedError
 from .generation.generator import entity_dir, generate_model
+from .interrupts import InterruptGuard
 from .jobs import Job, JobTable
 from .launchers.base import Launcher
 from .launchers.registry import LAUNCHERS, make_launcher
-from .manifest import ManifestEntry, load_manifest, record_end, record_launch
+from .manifest import ManifestEntry, adopt_entry, load_manifest, record_end, record_launch
 from .names import validate_name
 from .placement import Planner
+from .preview import preview_text
 from .settings.batch import BatchSettings, SbatchSettings
 from .settings.containers import ContainerSettings
 from .settings.run import ArgValue, RunSettings, settings_class_for
@@ -56,10 +53,9 @@ class Experiment:
         self._launcher: Launcher | None = None
         self._entities: dict[str, Entity] = {}
         self._jobs = JobTable()
-        self._previous_sigint: Any = None
-        self._databases: dict[str, tuple[Orchestrator, list[Job]]] = {}
+        self._interrupts = InterruptGuard(lambda: self._stop_jobs(self._jobs.running()))
+        self._databases = Databases(self.exp_path)
         self._planner = Planner(self.name, self.exp_path, self._launcher_name)
-        self._atexit_registered = False
 
     # --- factories ---------------------------------------------------------------
     @property
@@ -111,19 +107,8 @@ class Experiment:
     ) -> dict[str, str]:
         """Build (or find) every image the entities need; returns entity name -> image."""
         chosen = self._check_entities(entities) or list(self._entities.values())
-        images_of = self._planner.images
-        images_of.no_cache, images_of.quiet, keep = no_cache, quiet, images_of.build_missing
-        images_of.build_missing = True
-        images: dict[str, str] = {}
-        for entity in chosen:
-            if isinstance(entity, Orchestrator):
-                images[entity.name] = self._planner.images.orchestrator_image()
-        for model in self._members(chosen):
-            if self._planner.container_for(model) is None:
-                model.run_settings.container = self.default_container
-            images[model.name] = self._planner.images.model_image(model)
-        images_of.build_missing = keep
-        return images
+        orchestrators = [e.name for e in chosen if isinstance(e, Orchestrator)]
+        return self._planner.build(orchestrators, self._members(chosen), no_cache, quiet)
 
     def create_batch_settings(
         self,
@@ -261,52 +246,8 @@ class Experiment:
 
     # --- databases ------------------------------------------------------------------
     def _start_database(self, orch: Orchestrator) -> None:
-        from .db.launch import start_orchestrator
-
-        if orch.name in self._databases and orch.is_active():
-            raise SSConfigError(f"database {orch.name!r} is already running")
-        if orch.needs_password and not orch.password:
-            orch.password = self._database_password(orch)
         place = self._planner.orchestrator(orch.name)
-        jobs = start_orchestrator(orch, self._get_launcher(), orch.path, place=place)
-        for job in jobs:
-            self._track(job)
-        self._databases[orch.name] = (orch, jobs)
-        if not self._atexit_registered:
-            atexit.register(self._stop_databases_at_exit)
-            self._atexit_registered = True
-
-    def _database_password(self, orch: Orchestrator) -> str:
-        """A per-experiment secret, kept in the experiment dir with mode 0600."""
-        secret_dir = os.path.join(self.exp_path, ".sscontainer")
-        os.makedirs(secret_dir, mode=0o700, exist_ok=True)
-        path = os.path.join(secret_dir, f"{orch.name}.password")
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as handle:
-                return handle.read().strip()
-        password = secrets.token_urlsafe(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(password)
-        return password
-
-    def _stop_database(self, orch: Orchestrator) -> None:
-        from .db.launch import stop_orchestrator
-
-        entry = self._databases.pop(orch.name, None)
-        if entry is not None:
-            stop_orchestrator(orch, entry[1])
-
-    def _stop_databases_at_exit(self) -> None:
-        for orch, _jobs in list(self._databases.values()):
-            print(f"sscontainer: stopping database {orch.name} left running", file=sys.stderr)
-            self._stop_database(orch)
-
-    def _db_env(self) -> dict[str, str]:
-        env: dict[str, str] = {}
-        for orch, _jobs in self._databases.values():
-            env.update(orch.client_env())
-        return env
+        self._databases.start(orch, self._get_launcher(), place, self._track)
 
     def start(
         self,
@@ -327,11 +268,11 @@ class Experiment:
                     f"{model.name!r} is still running: stop it or wait before starting it again"
                 )
         if kill_on_interrupt:
-            self._install_interrupt_handler()
+            self._interrupts.install()
         launcher = self._get_launcher()
         launched: list[Job] = []
         try:
-            db_env = self._db_env()
+            db_env = self._databases.env()
             for entity in checked:
                 if not isinstance(entity, Orchestrator):
                     launched.extend(self._launch(entity, launcher, db_env))
@@ -390,34 +331,13 @@ class Experiment:
         exp = cls(name, exp_path=exp_path, launcher=entries[-1].launcher)
         launchers: dict[str, Launcher] = {exp.launcher: exp._get_launcher()}
         for entry in entries:
-            launcher = launchers.get(entry.launcher) or make_launcher(entry.launcher)
-            launchers[entry.launcher] = launcher
-            step = entry.to_step()
-            job = Job(step, entry.handle, launcher, start_time=entry.start_time)
-            if entry.status is not None:  # the earlier driver saw it end
-                job.status, job.returncode = Status(entry.status), entry.returncode
-                job.end_time = entry.end_time
-            else:
-                launcher.adopt(entry.handle, step)
+            if entry.launcher not in launchers:
+                launchers[entry.launcher] = make_launcher(entry.launcher)
+            job = adopt_entry(entry, launchers[entry.launcher])
+            if not job.status.is_terminal:
                 job.on_end = exp._record_end
             exp._jobs.add(job)
         return exp
-
-    def _install_interrupt_handler(self) -> None:
-        # only the main thread may set handlers; elsewhere KeyboardInterrupt handling covers it
-        if threading.current_thread() is not threading.main_thread() or self._previous_sigint:
-            return
-        self._previous_sigint = signal.getsignal(signal.SIGINT)
-
-        def on_sigint(signum: int, frame: FrameType | None) -> None:
-            self._stop_jobs(self._jobs.running())
-            previous = self._previous_sigint
-            if callable(previous):
-                previous(signum, frame)
-            else:
-                raise KeyboardInterrupt
-
-        signal.signal(signal.SIGINT, on_sigint)
 
     def _stop_jobs(self, jobs: Iterable[Job]) -> None:
         for job in jobs:
@@ -432,14 +352,13 @@ class Experiment:
         """Stop the given entities (their jobs end CANCELLED); no entity: every running job."""
         if not entities:
             self._stop_jobs(self._jobs.running())
-            for orch, _jobs in list(self._databases.values()):
-                self._stop_database(orch)
+            self._databases.stop_all()
             return
         checked = self._check_entities(entities)
         jobs = [self._job_of(m) for m in self._members(checked)]
         self._stop_jobs(j for j in jobs if j is not None)
         for orch in [e for e in checked if isinstance(e, Orchestrator)]:
-            self._stop_database(orch)
+            self._databases.stop(orch)
 
     @property
     def jobs(self) -> JobTable:
@@ -497,38 +416,12 @@ class Experiment:
     def preview(self, *entities: Entity) -> str:
         """Print (and return) what ``start`` would run, without running anything."""
         chosen = self._check_entities(entities) or list(self._entities.values())
-        lines = [f"Experiment {self.name} (launcher: {self._launcher_name}, path: {self.exp_path})"]
-        for orch in [e for e in chosen if isinstance(e, Orchestrator)]:
-            kind = f"Redis Cluster of {orch.num_shards} shards" if orch.is_cluster else "standalone"
-            lines.append(f"\nOrchestrator {orch.name} ({kind})")
-            ports = ", ".join(str(orch.port + i) for i in range(orch.num_shards))
-            lines.append(f"  listens:    {orch.bind_address} ports {ports}")
-            lines.append(f"  dir:        {orch.path}")
-            if orch.needs_password:
-                lines.append("  password:   generated at start (not loopback)")
-        db_env = {k: "<set at start>" for o in chosen if isinstance(o, Orchestrator)
-                  for k in o.client_env()}
-        for model in self._members(chosen):
-            step = model_step(model, {**db_env, **self._db_env()})
-            lines.append(f"\n{step.entity_type} {step.name}")
-            lines.append(f"  argv:     {shlex.join(step.argv)}")
-            lines.append(f"  cwd:      {step.cwd}")
-            lines.append(f"  out/err:  {step.out} / {step.err}")
-            for key, value in sorted(step.env.items()):
-                lines.append(f"  env:      {key}={shlex.quote(value)}")
-            if model.params:
-                lines.append(f"  params:   {model.params}")
-            if model.files:
-                for kind, paths in (
-                    ("copy", model.files.copy),
-                    ("symlink", model.files.link),
-                    ("configure", model.files.tagged),
-                ):
-                    for path in paths:
-                        lines.append(f"  {kind + ':':<10}{path}")
-            if step.batch_args:
-                lines.append(f"  batch:    {shlex.join(step.batch_args)}")
-        text = "\n".join(lines)
+        orchestrators = [e for e in chosen if isinstance(e, Orchestrator)]
+        db_env = {k: "<set at start>" for o in orchestrators for k in o.client_env()}
+        db_env.update(self._databases.env())
+        header = f"Experiment {self.name} (launcher: {self._launcher_name}, path: {self.exp_path})"
+        models = [(m, model_step(m, db_env)) for m in self._members(chosen)]
+        text = preview_text(header, orchestrators, models)
         print(text, flush=True)
         return text
 

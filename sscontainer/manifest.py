@@ -16,7 +16,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .errors import SSConfigError
+from .jobs import Job
+from .launchers.base import Launcher
 from .launchers.step import Step
+from .status import Status
 
 MANIFEST_DIR = ".sscontainer"
 MANIFEST_NAME = "manifest.json"
@@ -138,3 +141,15 @@ def load_manifest(exp_path: str) -> tuple[str, list[ManifestEntry]]:
     except TypeError as exc:
         raise SSConfigError(f"{manifest_path(exp_path)} has a malformed entry: {exc}") from exc
     return str(data.get("experiment", "")), entries
+
+
+def adopt_entry(entry: ManifestEntry, launcher: Launcher) -> Job:
+    """A Job for a recorded launch: ended as recorded, or handed to ``launcher`` to watch."""
+    step = entry.to_step()
+    job = Job(step, entry.handle, launcher, start_time=entry.start_time)
+    if entry.status is not None:  # the earlier driver saw it end
+        job.status, job.returncode = Status(entry.status), entry.returncode
+        job.end_time = entry.end_time
+    else:
+        launcher.adopt(entry.handle, step)
+    return job

@@ -87,6 +87,23 @@ class Planner:
             )
         return self._slurm_placement(model, container)
 
+    def build(
+        self, orchestrators: list[str], models: list[Model], no_cache: bool, quiet: bool
+    ) -> dict[str, str]:
+        """Build (or find) the images of these entities; returns entity name -> image."""
+        images = self.images
+        keep = images.build_missing
+        images.no_cache, images.quiet, images.build_missing = no_cache, quiet, True
+        try:
+            built = {name: images.orchestrator_image() for name in orchestrators}
+            for model in models:
+                if self.container_for(model) is None:  # local/slurm: the default recipe
+                    model.run_settings.container = self.default_container or ContainerSettings()
+                built[model.name] = images.model_image(model)
+        finally:
+            images.build_missing = keep
+        return built
+
     def socket_volume(self, model: Model) -> str:
         return f"ssc-{self.exp_name}-{model.name}"
 

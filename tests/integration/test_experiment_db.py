@@ -155,11 +155,11 @@ def test_non_loopback_interface_gets_a_generated_password(tmp_path: Path) -> Non
     assert db.needs_password
     with pytest.raises(DatabaseError, match="password"):
         db.shard_configs(str(tmp_path))  # never a non-loopback server without one
-    password = exp._database_password(db)
+    password = exp._databases.password_for(db)
     path = tmp_path / ".sscontainer" / "orchestrator.password"
     assert path.read_text() == password and len(password) >= 32
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert exp._database_password(db) == password  # one per experiment
+    assert exp._databases.password_for(db) == password  # one per experiment
 
 
 def _has_ipv4(ifname: str) -> bool:
