@@ -125,9 +125,14 @@ def load_assets(config: ColocatedConfig) -> None:
 
 
 def app_env(config: ColocatedConfig) -> dict[str, str]:
+    """The app reaches its own server through ``SSDB`` (as SmartSim, ``SSDB_<id>`` too
+    when the colocated database has a ``db_identifier``)."""
     env = dict(os.environ)
     env["SSDB"] = config.ssdb
     env["SR_DB_TYPE"] = "Standalone"
+    if config.db_identifier:
+        env[f"SSDB_{config.db_identifier}"] = config.ssdb
+        env[f"SR_DB_TYPE_{config.db_identifier}"] = "Standalone"
     return env
 
 

@@ -104,6 +104,7 @@ def model_step(
             tasks_per_node=rs.tasks_per_node,
             cpus_per_task=rs.cpus_per_task,
             walltime=rs.walltime,
+            gpus=rs.gpus,
         ),
         batch_args=tuple(batch),
         image=place.image,

@@ -96,6 +96,7 @@ class RunSettings:
         self._cpus_per_task: int | None = None
         self._walltime: str | None = None
         self._hostlist: list[str] = []
+        self._gpus = 0
 
     # --- resources -----------------------------------------------------------
     def set_nodes(self, nodes: int) -> None:
@@ -121,6 +122,16 @@ class RunSettings:
         if not hosts or not all(isinstance(h, str) and h.strip() for h in hosts):
             raise SSConfigError(f"host_list must be non-empty host names, got {host_list!r}")
         self._hostlist = hosts
+
+    def set_gpus(self, gpus: int) -> None:
+        """GPUs per task (srun ``--gpus-per-task``; device requests under Docker)."""
+        if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 0:
+            raise SSConfigError(f"gpus must be a non-negative integer, got {gpus!r}")
+        self._gpus = gpus
+
+    @property
+    def gpus(self) -> int:
+        return self._gpus
 
     @property
     def nodes(self) -> int | None:
@@ -219,6 +230,8 @@ class SrunSettings(RunSettings):
             args.append(f"--time={self.walltime}")
         if self.hostlist:
             args.append(f"--nodelist={','.join(self.hostlist)}")
+        if self.gpus:
+            args.append(f"--gpus-per-task={self.gpus}")
         for key, value in self.run_args.items():
             args.extend(_long_opt(key, value))
         return args

@@ -218,3 +218,13 @@ def test_colocate_db_is_deprecated(tmp_path: Path) -> None:
     assert model.colocated is not None and model.colocated.transport == "tcp"
     with pytest.raises(SSConfigError, match="already"):
         model.colocate_db_uds()
+
+
+def test_colocated_db_identifier_sets_suffixed_variables(tmp_path: Path) -> None:
+    exp = Experiment("colo-id", exp_path=str(tmp_path))
+    code = "import os; print(os.environ['SSDB_mine'] == os.environ['SSDB'], os.environ['SR_DB_TYPE_mine'])"
+    model = exp.create_model("m", exp.create_run_settings(PY, ["-c", code]))
+    model.colocate_db_uds(db_identifier="mine")
+    exp.generate(model)
+    exp.start(model)
+    assert (Path(model.path) / "m.out").read_text().split() == ["True", "Standalone"]

@@ -103,3 +103,16 @@ def test_batch_settings_need_a_workload_manager(tmp_path: Path) -> None:
     exp = Experiment("e", exp_path=str(tmp_path), launcher="local")
     with pytest.raises(SSUnsupportedError, match="slurm"):
         exp.create_batch_settings(nodes=1)
+
+
+def test_gpus_reach_srun_and_the_step(tmp_path: Path) -> None:
+    from sscontainer.entities.steps import model_step
+
+    rs = SrunSettings(PY, "app.py")
+    rs.set_gpus(2)
+    assert "--gpus-per-task=2" in rs.launch_argv()
+    exp = Experiment("e", exp_path=str(tmp_path))
+    model = exp.create_model("m", rs)
+    assert model_step(model).resources.gpus == 2
+    with pytest.raises(SSConfigError):
+        rs.set_gpus(-1)
