@@ -24,12 +24,13 @@ from .client_datasets import DatasetMixin, _poll
 from .connection import REDIS_ERRORS, Target, open_connection, resolve_target
 from .keys import KeyBuilder, check_name
 from .log import ClientLogger, LogLevel
+from .ml import MLMixin  # [ml] models and scripts
 from .tensor_codec import decode, encode
 
 DEFAULT_TIMEOUT = 10.0
 
 
-class Client(DatasetMixin):
+class Client(DatasetMixin, MLMixin):
     """A connection to the experiment's database (standalone, cluster or colocated).
 
     ``Client(cluster=False)`` reads the address from ``SSDB``; ``address``
