@@ -81,7 +81,9 @@ MinJobAge=3600
 SchedulerParameters=sched_interval=1
 KillWait=5
 NodeName=localhost NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=$MEM_MB State=UNKNOWN
-PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+# Shards of a database, the models using them and test jobs share the few cores of one
+# test node: let jobs share cores, as a busy development partition would.
+PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:8
 CONF
 )"
 export SLURM_CONF="$CONF"

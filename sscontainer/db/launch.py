@@ -9,6 +9,7 @@ that dies first is an error carrying the server's own log lines.
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 from ..entities.orchestrator import Orchestrator
@@ -17,7 +18,7 @@ from ..errors import DatabaseError
 from ..jobs import Job
 from ..launchers.base import Launcher
 from ..launchers.step import Step
-from .address import ServerAddress
+from .address import ServerAddress, parse_address
 from .binary import find_server_binary
 from .cluster import create_cluster
 from .server import DEFAULT_READY_TIMEOUT, failure_lines, ping, server_pid
@@ -26,7 +27,18 @@ from .server_config import ShardConfig, server_argv, write_config
 CONTAINER_SERVER = "redis-server"  # on the orchestrator image's PATH
 
 
-def shard_steps(orch: Orchestrator, base_dir: str, place: Placement = HOST) -> list[Step]:
+def address_file(base_dir: str, name: str) -> str:
+    return os.path.join(base_dir, f"{name}.address")
+
+
+def _reports_address(launcher: Launcher) -> bool:
+    """Jobs of a workload manager land on nodes the driver does not choose."""
+    return launcher.name == "slurm"
+
+
+def shard_steps(
+    orch: Orchestrator, base_dir: str, place: Placement = HOST, report_address: bool = False
+) -> list[Step]:
     """One step per shard; writes each shard's config file (mode 0600) under ``base_dir``.
 
     In a container the server is the image's ``redis-server``; on the host it is
@@ -38,11 +50,20 @@ def shard_steps(orch: Orchestrator, base_dir: str, place: Placement = HOST) -> l
         os.makedirs(cfg.data_dir, exist_ok=True)
         conf = write_config(cfg, os.path.join(cfg.data_dir, "server.conf"))
         name = f"{orch.name}_{i}"
+        argv = server_argv(server, conf)
+        if report_address:  # the job binds where it lands and says where that is
+            path = address_file(base_dir, name)
+            if os.path.exists(path):
+                os.unlink(path)
+            argv = [
+                sys.executable, "-m", "sscontainer.db.shard", "--config", conf,
+                "--address-file", path, "--interface", orch.interfaces[0],
+            ]
         steps.append(
             Step(
                 name=name,
                 entity_type="DBNode",
-                argv=tuple(server_argv(server, conf)),
+                argv=tuple(argv),
                 cwd=cfg.data_dir,
                 out=os.path.join(base_dir, f"{name}.out"),
                 err=os.path.join(base_dir, f"{name}.err"),
@@ -100,6 +121,25 @@ def wait_shard_ready(
         job.launcher.wait([job.handle], 0.05)  # wakes early if the shard exits
 
 
+def wait_address(job: Job, path: str, timeout: float) -> ServerAddress:
+    """The address a shard job reported (it writes the file once the server answers)."""
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if job.refresh().is_terminal:
+            raise DatabaseError(
+                f"database shard {job.name} ended ({job.status.value}, status "
+                f"{job.returncode}) before reporting its address:\n{_log_tail(job)}"
+            )
+        if time.monotonic() >= deadline:
+            raise DatabaseError(
+                f"database shard {job.name} did not report its address within {timeout:.0f} s "
+                f"(is the job still queued? check `squeue`):\n{_log_tail(job)}"
+            )
+        job.launcher.wait([job.handle], 0.2)
+    with open(path, encoding="utf-8") as handle:
+        return parse_address(handle.read().strip())
+
+
 def start_orchestrator(
     orch: Orchestrator,
     launcher: Launcher,
@@ -109,15 +149,20 @@ def start_orchestrator(
 ) -> list[Job]:
     """Launch every shard, wait until all answer, form the cluster; all-or-nothing."""
     os.makedirs(base_dir, exist_ok=True)
-    steps = shard_steps(orch, base_dir, place)
+    report = _reports_address(launcher)
+    steps = shard_steps(orch, base_dir, place, report)
     configs: list[ShardConfig] = orch.shard_configs(base_dir)
     jobs: list[Job] = []
     try:
         for step in steps:
             jobs.append(Job(step, launcher.start(step), launcher))
-        for job, cfg in zip(jobs, configs, strict=True):
-            wait_shard_ready(job, cfg.address, orch.password, timeout)
         addresses = [cfg.address for cfg in configs]
+        if report:
+            addresses = [
+                wait_address(job, address_file(base_dir, job.name), timeout) for job in jobs
+            ]
+        for job, address in zip(jobs, addresses, strict=True):
+            wait_shard_ready(job, address, orch.password, timeout)
         if orch.is_cluster:
             create_cluster(addresses, orch.password)
         orch._set_running(addresses)

@@ -47,8 +47,12 @@ class Orchestrator(SSEntity):
             raise SSConfigError(f"port must be an integer in 1-65535, got {port!r}")
         self.port = port
         self.db_nodes = validate_db_nodes(db_nodes)
-        if port + self.db_nodes - 1 > 65535:
-            raise SSConfigError(f"ports {port}..{port + self.db_nodes - 1} run past 65535")
+        last = port + self.db_nodes - 1
+        if last > 65535 or (self.db_nodes > 1 and last + 10000 > 65535):
+            raise SSConfigError(
+                f"ports {port}..{last} do not fit: a cluster shard also uses its port + 10000, "
+                "so cluster ports must be 55535 or less"
+            )
         interfaces = [interface] if isinstance(interface, str) else list(interface)
         if not interfaces:
             raise SSConfigError("interface: give at least one network interface, e.g. 'lo'")

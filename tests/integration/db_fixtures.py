@@ -95,3 +95,27 @@ def run_python(
         [sys.executable, "-c", code], env=full, capture_output=True, text=True,
         timeout=timeout, check=False,
     )
+
+
+def free_port_block(n: int) -> int:
+    """A port p with p..p+n-1 and their cluster bus ports (+10000) all free right now."""
+    import socket
+
+    from sscontainer.db.address import find_free_port
+
+    def free(port: int) -> bool:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+        return True
+
+    for _ in range(200):
+        port = find_free_port()
+        if port + n - 1 + 10000 > 65535:
+            port = 20000 + port % 30000  # pull it into the range a cluster can use
+        ports = [port + i for i in range(n)] + [port + 10000 + i for i in range(n)]
+        if all(free(p) for p in ports):
+            return port
+    raise RuntimeError(f"no block of {n} free ports (and their bus ports) found")

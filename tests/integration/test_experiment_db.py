@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from sscontainer import Experiment, Status
-from sscontainer.db.address import find_free_port, interface_address
+from sscontainer.db.address import interface_address
 from sscontainer.errors import DatabaseError, SSConfigError
-from tests.integration.db_fixtures import require_server
+from tests.integration.db_fixtures import free_port_block, require_server
 
 PY = sys.executable
 REPO = Path(__file__).resolve().parents[2]
@@ -28,27 +28,6 @@ def _server() -> None:
     require_server()
 
 
-def _free_block(n: int) -> int:
-    """A port p with p..p+n-1 (and their cluster bus ports) free right now."""
-    for _ in range(50):
-        port = find_free_port()
-        if port + n + 10000 > 65535:
-            continue
-        ports = [port + i for i in range(n)] + [port + 10000 + i for i in range(n)]
-        if all(_port_free(p) for p in ports):
-            return port
-    raise RuntimeError("no block of free ports")
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def _server_pids(exp_path: Path) -> list[int]:
     out = subprocess.run(["pgrep", "-f", str(exp_path)], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
@@ -57,7 +36,7 @@ def _server_pids(exp_path: Path) -> list[int]:
 def test_producer_consumer_example_python(tmp_path: Path) -> None:
     src = tmp_path / "pc"
     shutil.copytree(REPO / "examples" / "producer_consumer", src, ignore=shutil.ignore_patterns("runs"))
-    text = (src / "experiment.py").read_text().replace("port=6379", f"port={_free_block(1)}")
+    text = (src / "experiment.py").read_text().replace("port=6379", f"port={free_port_block(1)}")
     (src / "experiment.py").write_text(text)
     result = subprocess.run([PY, str(src / "experiment.py")], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -68,7 +47,7 @@ def test_producer_consumer_example_python(tmp_path: Path) -> None:
 def test_producer_consumer_example_yaml(tmp_path: Path) -> None:
     src = tmp_path / "pc"
     shutil.copytree(REPO / "examples" / "producer_consumer", src, ignore=shutil.ignore_patterns("runs"))
-    text = (src / "experiment.yaml").read_text().replace("port: 6379", f"port: {_free_block(1)}")
+    text = (src / "experiment.yaml").read_text().replace("port: 6379", f"port: {free_port_block(1)}")
     (src / "experiment.yaml").write_text(text)
     result = subprocess.run(
         [PY, "-m", "sscontainer.cli", "run", str(src / "experiment.yaml")],
@@ -82,9 +61,9 @@ def test_producer_consumer_example_yaml(tmp_path: Path) -> None:
 
 def test_entities_get_the_database_environment(tmp_path: Path) -> None:
     exp = Experiment("env", exp_path=str(tmp_path))
-    port = _free_block(1)
+    port = free_port_block(1)
     db = exp.create_database(port=port)
-    other = exp.create_database(port=_free_block(1), db_identifier="second")
+    other = exp.create_database(port=free_port_block(1), db_identifier="second")
     exp.start(db, other)
     try:
         code = "import os; print(os.environ['SSDB'], os.environ['SR_DB_TYPE'], os.environ['SSDB_second'])"
@@ -105,7 +84,7 @@ def test_entities_get_the_database_environment(tmp_path: Path) -> None:
 
 def test_cluster_serves_tensors_to_a_model(tmp_path: Path) -> None:
     exp = Experiment("clu", exp_path=str(tmp_path))
-    db = exp.create_database(port=_free_block(3), db_nodes=3)
+    db = exp.create_database(port=free_port_block(3), db_nodes=3)
     exp.start(db)
     try:
         assert len(db.get_address()) == 3
@@ -151,7 +130,7 @@ def test_non_loopback_interface_gets_a_generated_password(tmp_path: Path) -> Non
     if not ifaces:
         pytest.skip("this host has no non-loopback interface to check the password rule on")
     exp = Experiment("secure", exp_path=str(tmp_path))
-    db = exp.create_database(interface=ifaces[0], port=_free_block(1))
+    db = exp.create_database(interface=ifaces[0], port=free_port_block(1))
     assert db.needs_password
     with pytest.raises(DatabaseError, match="password"):
         db.shard_configs(str(tmp_path))  # never a non-loopback server without one
@@ -193,7 +172,7 @@ def test_colocated_model_uses_its_own_server(tmp_path: Path, transport: str) -> 
     if transport == "uds":
         model.colocate_db_uds(socket_permissions=750, maxclients=100)
     else:
-        model.colocate_db_tcp(port=_free_block(1), maxclients=100)
+        model.colocate_db_tcp(port=free_port_block(1), maxclients=100)
     exp.generate(model)
     exp.start(model)
     assert exp.get_status(model) == [Status.FAILED]

@@ -14,6 +14,7 @@ from sscontainer import Experiment, Status
 from sscontainer.db.address import find_free_port
 from sscontainer.settings.containers import ContainerSettings
 from tests.conftest import require_service
+from tests.integration.db_fixtures import free_port_block
 from tests.integration.slurm_support import HOW, slurm_up
 
 pytestmark = pytest.mark.slurm
@@ -108,3 +109,29 @@ def test_containerized_model_under_srun(tmp_path: Path) -> None:
     cwd, uid, greeting = (tmp_path / "inimg" / "inimg.out").read_text().split(" ", 2)
     assert cwd == "/work/inimg" and uid != "0"
     assert greeting.strip() == "hi $(id) 'x'"
+
+
+def test_cluster_database_jobs_report_their_addresses(tmp_path: Path) -> None:
+    exp = Experiment("clu", exp_path=str(tmp_path), launcher="slurm")
+    db = exp.create_database(port=free_port_block(3), db_nodes=3)
+    exp.start(db)
+    try:
+        for i in range(3):
+            reported = (tmp_path / "orchestrator" / f"orchestrator_{i}.address").read_text()
+            assert reported == db.get_address()[i]
+        assert db.is_active()
+        code = textwrap.dedent("""
+            import numpy as np
+            from sscontainer import Client
+            c = Client()
+            for i in range(20):
+                c.put_tensor(f"k{i}", np.full(3, i))
+            assert all((c.get_tensor(f"k{i}") == i).all() for i in range(20))
+        """)
+        model = exp.create_model("user", exp.create_run_settings(PY, ["-c", code]))
+        exp.generate(model)
+        exp.start(model)
+        assert exp.get_status(model) == [Status.COMPLETED], (tmp_path / "user" / "user.err").read_text()
+    finally:
+        exp.stop(db)
+    assert exp.get_status(db) == [Status.CANCELLED] * 3
