@@ -135,3 +135,32 @@ def test_cluster_database_jobs_report_their_addresses(tmp_path: Path) -> None:
     finally:
         exp.stop(db)
     assert exp.get_status(db) == [Status.CANCELLED] * 3
+
+
+def test_interrupted_driver_leaves_no_job(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    exp_path = tmp_path / "exp"
+    driver = tmp_path / "driver.py"
+    driver.write_text(textwrap.dedent(f"""
+        from sscontainer import Experiment
+        exp = Experiment("intr", exp_path={str(exp_path)!r}, launcher="slurm")
+        m = exp.create_model("sleeper", exp.create_run_settings("sh", ["-c", "echo up; sleep 300"]))
+        exp.generate(m)
+        exp.start(m, block=True)
+    """))
+    proc = subprocess.Popen([PY, str(driver)])
+    out = exp_path / "sleeper" / "sleeper.out"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (out.exists() and out.read_text().strip()):
+        time.sleep(0.2)
+    assert out.read_text().strip() == "up"
+    manifest = (exp_path / ".sscontainer" / "manifest.json").read_text()
+    job_id = manifest.split('"handle": "')[1].split('"')[0]
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=120) != 0
+    state = subprocess.run(
+        ["scontrol", "show", "job", "-o", job_id], capture_output=True, text=True
+    ).stdout
+    assert "JobState=CANCELLED" in state
