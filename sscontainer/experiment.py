@@ -289,9 +289,12 @@ class Experiment:
         self, entity: Model | Ensemble, launcher: Launcher, db_env: dict[str, str]
     ) -> list[Job]:
         """Launch a model, or an ensemble's members (one job array when batched on Slurm)."""
+        from .ml.hooks import load_model_assets  # [ml]
+
         steps = []
         for model in self._members([entity]):
             place = self._planner.model(model)
+            load_model_assets(model, db_env)  # [ml] its ML models/scripts first: clear error
             write_colocated_config(model, place)
             steps.append(model_step(model, db_env, place))
         start_array = getattr(launcher, "start_array", None)

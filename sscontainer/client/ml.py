@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 from ..errors import ClientError, MissingFileError, SSConfigError
 from ..ml.devices import check_device, multigpu_devices, multigpu_key
-from ..ml.dispatch import DEFAULT_RUN_TIMEOUT_S, run_request
+from ..ml.dispatch import DEFAULT_RUN_TIMEOUT_S, WORKER_GRACE_S, run_request
 from ..ml.protocol import Request
 from ..ml.store import (
     BLOB_FIELD,
@@ -61,6 +61,7 @@ class MLMixin:
     _target: Target
     _timeout: float
     ml_run_timeout: float = DEFAULT_RUN_TIMEOUT_S  # bound on one run_model/run_script
+    ml_worker_grace: float = WORKER_GRACE_S  # how long a missing worker may take to appear
 
     def _fail(self, exc: BaseException, action: str) -> NoReturn:
         raise NotImplementedError  # provided by Client
@@ -247,7 +248,7 @@ class MLMixin:
         )
         try:
             run_request(self._redis, self._target.cluster, request, action, self._timeout,
-                        self.ml_run_timeout)
+                        self.ml_run_timeout, self.ml_worker_grace)
         except REDIS_ERRORS as exc:
             self._fail(exc, action)
 

@@ -158,6 +158,7 @@ class Supervisor:
         self.app: subprocess.Popen[bytes] | None = None
         self.cleaning = False
         self.pending: int | None = None
+        self.ml_workers: list[subprocess.Popen[bytes]] = []  # [ml] inference workers
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if self.app is None and not self.cleaning:
@@ -183,7 +184,7 @@ class Supervisor:
             self.config.lock_path,
             server_address(self.config),
             start=lambda: start_server(self.config, cpus),
-            on_started=lambda: load_assets(self.config),
+            on_started=lambda: self._on_started(cpus),  # [ml] workers, then assets
         )
         try:
             shared.join()
@@ -192,6 +193,24 @@ class Supervisor:
             self.cleaning = True
             stopped = shared.leave()
             _say(self.config, "stopped the server" if stopped else "left the shared server")
+            self._stop_ml_workers(stopped)  # [ml]
+
+    # --- [ml] inference workers beside the server (sscontainer.ml.hooks) -----------------
+    def _on_started(self, cpus: Sequence[int] | None) -> None:
+        from ..ml.hooks import start_colocated_workers
+
+        self.ml_workers = start_colocated_workers(self.config, cpus)
+        try:
+            load_assets(self.config)
+        except BaseException:
+            self._stop_ml_workers(True)
+            raise
+
+    def _stop_ml_workers(self, server_stopped: bool) -> None:
+        from ..ml.hooks import stop_colocated_workers
+
+        stop_colocated_workers(self.ml_workers, server_stopped)
+        self.ml_workers = []
 
     def _run_app(self) -> int:
         try:

@@ -166,6 +166,11 @@ def start_orchestrator(
         if orch.is_cluster:
             create_cluster(addresses, orch.password)
         orch._set_running(addresses)
+        # [ml] an inference worker beside each shard: idle until a model runs (ml/hooks.py)
+        from ..ml.hooks import worker_steps
+
+        for step in worker_steps(orch, base_dir, place, launcher.name):
+            jobs.append(Job(step, launcher.start(step), launcher))
     except BaseException:
         stop_orchestrator(orch, jobs)
         raise

@@ -9,11 +9,12 @@ from ..errors import EntityExistsError, SSConfigError
 from ..names import validate_name
 from ..settings.batch import BatchSettings
 from ..settings.run import RunSettings
+from .assets import EnsembleAssetsMixin  # [ml] assets go to every member
 from .model import Model, SSEntity
 from .strategies import expand_params
 
 
-class Ensemble(SSEntity):
+class Ensemble(EnsembleAssetsMixin, SSEntity):
     """Members are named ``{name}_{i}`` and have key prefixing on."""
 
     entity_type = "Ensemble"
@@ -33,6 +34,7 @@ class Ensemble(SSEntity):
         self.params = dict(params or {})
         self.batch_settings = batch_settings
         self.models: list[Model] = []
+        self._init_assets()  # [ml]
         if replicas is not None and (
             isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 1
         ):
@@ -84,6 +86,7 @@ class Ensemble(SSEntity):
             raise EntityExistsError(
                 f"ensemble {self.name!r} already has a model named {model.name!r}"
             )
+        self._extend_member(model)  # [ml] the ensemble's ML models and scripts
         self.models.append(model)
 
     def __iter__(self) -> Iterator[Model]:

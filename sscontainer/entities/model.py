@@ -14,6 +14,7 @@ from ..errors import SSConfigError
 from ..names import validate_name
 from ..settings.batch import BatchSettings
 from ..settings.run import RunSettings
+from .assets import AssetsMixin  # [ml] add_ml_model/add_script/add_function
 from .files import EntityFiles
 
 
@@ -60,7 +61,7 @@ class SSEntity:
         return f"{self.entity_type}({self.name!r})"
 
 
-class Model(SSEntity):
+class Model(AssetsMixin, SSEntity):
     """An application with parameters, attached files and optional key prefixing."""
 
     entity_type = "Model"
@@ -89,6 +90,7 @@ class Model(SSEntity):
         self.incoming_entities: list[SSEntity] = []
         self._key_prefixing_enabled = bool(enable_key_prefixing)
         self.colocated: ColocatedConfig | None = None
+        self._init_assets()  # [ml] ML models and scripts to load before it runs
         self.params_to_args()
 
     # --- files ---------------------------------------------------------------

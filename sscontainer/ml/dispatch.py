@@ -50,11 +50,13 @@ def run_request(
     action: str,
     socket_timeout: float,
     run_timeout: float = DEFAULT_RUN_TIMEOUT_S,
+    worker_grace: float = WORKER_GRACE_S,
 ) -> int:
     """Send ``request`` and wait for its answer; returns the batch size it ran in.
 
     Raises :class:`ClientError` with the worker's message when the run failed, when
-    no worker serves the shard, or after ``run_timeout`` seconds.
+    no worker serves the shard (none seen for ``worker_grace`` s), or after
+    ``run_timeout`` seconds.
     """
     tag = shard_tag(conn, cluster, request.key)
     request.reply = reply_key(request.id, tag)
@@ -76,7 +78,7 @@ def run_request(
             missing_since = None
         else:
             missing_since = missing_since or now
-            if now - missing_since > WORKER_GRACE_S:
+            if now - missing_since > worker_grace:
                 conn.lrem(queue, 1, payload)
                 raise ClientError(
                     f"{action}: no inference worker serves the shard holding {request.key!r} "

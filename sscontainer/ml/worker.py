@@ -22,6 +22,7 @@ from typing import Any
 
 import redis
 from redis.cluster import RedisCluster
+from redis.exceptions import RedisClusterException
 
 from ..client.tensor_codec import decode, encode
 from ..db.address import parse_address
@@ -34,6 +35,7 @@ from .devices import CPU, worker_device
 from .protocol import Request, alive_key, encode_reply, queue_key, stats_key
 from .store import META_FIELDS, StoredMeta
 
+_UNREACHABLE = (redis.ConnectionError, redis.TimeoutError, RedisClusterException, OSError)
 IDLE_BLOCK_S = 1.0
 MAX_TAKE = 64  # requests taken per round trip
 REPLY_TTL_S = 60
@@ -70,9 +72,7 @@ class Worker:
         else:
             pipe.lpop(self.queue, MAX_TAKE)
         *sent, got = pipe.execute(raise_on_error=False)
-        for result in sent:
-            if isinstance(result, Exception):
-                _say(self.device, f"could not store an answer: {result}")
+        self._report(sent)
         if isinstance(got, Exception):
             raise got
         if blocking and got is not None:
@@ -238,7 +238,12 @@ class Worker:
     def _flush(self) -> None:
         pipe, self._outbox = self._outbox, None
         if pipe is not None:
-            pipe.execute()
+            self._report(pipe.execute(raise_on_error=False))
+
+    def _report(self, results: Sequence[Any]) -> None:
+        for result in results:
+            if isinstance(result, Exception):
+                _say(self.device, f"could not store an answer: {result}")
 
     # --- the loop ---------------------------------------------------------------------
     def step(self, idle: float = IDLE_BLOCK_S) -> None:
@@ -254,12 +259,16 @@ class Worker:
             try:
                 self.step()
                 down_since = None
-            except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+            except _UNREACHABLE as exc:
+                self._outbox = None  # its callers gave up or will time out
                 down_since = down_since or time.monotonic()
                 if time.monotonic() - down_since > reconnect_timeout:
                     _say(self.device, f"database unreachable for {reconnect_timeout:g} s ({exc})")
                     return
                 time.sleep(0.2)
+            except redis.RedisError as exc:  # e.g. a request that broke a command: keep serving
+                self._outbox = None
+                _say(self.device, f"error: {exc}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
