@@ -151,6 +151,10 @@ def _add_entity(plan: Plan, kind: str, spec: dict[str, Any]) -> Model | Ensemble
     if spec.get("colocated_db"):
         for member in entity.models if isinstance(entity, Ensemble) else [entity]:
             _colocate(member, spec["colocated_db"])
+    if spec.get("ml"):  # [ml] models/scripts to load before it runs
+        from ..ml.cli_block import add_ml_block
+
+        add_ml_block(entity, spec["ml"], base)
     return entity
 
 

@@ -178,9 +178,37 @@ CONTAINER = fields(
     }
 )
 
+
+# [ml] ml: {models: [...], scripts: [...]}, loaded before the entity runs (ml/cli_block.py)
+def is_count(value: Any, where: str, errors: list[str]) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        errors.append(f"{where}: expected an integer >= 0, got {value!r}")
+
+
+ML_PLACEMENT: dict[str, Check] = {
+    "device": is_str, "devices_per_node": is_pos_int, "first_device": is_count,
+}
+ML = fields(
+    {
+        "models": list_of(fields(
+            {
+                "name": is_name, "backend": one_of("TORCH", "ONNX", "TF", "TFLITE"),
+                "path": is_str, **ML_PLACEMENT, "batch_size": is_count, "min_batch_size": is_count,
+                "min_batch_timeout": is_count, "tag": is_str,
+                "inputs": list_of(is_str, allow_str=True),
+                "outputs": list_of(is_str, allow_str=True),
+            },
+            required=("name", "backend", "path"),
+        )),
+        "scripts": list_of(fields(
+            {"name": is_name, "path": is_str, **ML_PLACEMENT}, required=("name", "path")
+        )),
+    }
+)
+
 # Extra fields later layers (ML) register here.
 TOP_LEVEL_EXTRA: dict[str, Check] = {"database": DATABASE, "container": CONTAINER}
-ENTITY_EXTRA: dict[str, Check] = {"colocated_db": COLOCATED_DB, "container": CONTAINER}
+ENTITY_EXTRA: dict[str, Check] = {"colocated_db": COLOCATED_DB, "container": CONTAINER, "ml": ML}
 
 RUN = fields(
     {
