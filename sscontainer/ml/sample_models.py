@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 from typing import Any
 
 import numpy as np
@@ -79,7 +80,10 @@ def torch_cnn(seed: int = 0) -> tuple[bytes, Any]:
             return self.dense(torch.relu(self.conv(x)).flatten(1))
 
     trace: Any = torch.jit.trace  # untyped in some torch releases
-    module = trace(Net().eval(), torch.zeros(2, *IMAGE))
     buffer = io.BytesIO()
-    torch.jit.save(module, buffer)
+    with warnings.catch_warnings():
+        # TorchScript is deprecated upstream but it is what the TORCH backend runs (as RedisAI)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        module = trace(Net().eval(), torch.zeros(2, *IMAGE))
+        torch.jit.save(module, buffer)
     return buffer.getvalue(), module
