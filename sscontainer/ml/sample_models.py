@@ -87,3 +87,49 @@ def torch_cnn(seed: int = 0) -> tuple[bytes, Any]:
         module = trace(Net().eval(), torch.zeros(2, *IMAGE))
         torch.jit.save(module, buffer)
     return buffer.getvalue(), module
+
+
+def _keras_cnn(seed: int) -> Any:
+    try:
+        import tensorflow as tf
+    except ImportError as exc:
+        raise BackendError("building a TF model needs TensorFlow: pip install "
+                           "'sscontainer[tf]'") from exc
+    tf.keras.utils.set_random_seed(seed)
+    return tf, tf.keras.Sequential([
+        tf.keras.Input((*IMAGE[1:], IMAGE[0])),  # TF is channels-last
+        tf.keras.layers.Conv2D(4, 3, activation="relu"),
+        tf.keras.layers.Flatten(),
+        tf.keras.layers.Dense(10),
+    ])
+
+
+def serialize_model(keras_model: Any) -> tuple[bytes, list[str], list[str]]:
+    """A Keras model as a frozen graph: ``(bytes, input names, output names)``, the
+    form ``add_ml_model(..., backend="TF", inputs=..., outputs=...)`` takes (as SmartSim's
+    ``smartsim.ml.tf.serialize_model``)."""
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    spec = tf.TensorSpec([None, *keras_model.inputs[0].shape[1:]], keras_model.inputs[0].dtype)
+    function = tf.function(lambda x: keras_model(x)).get_concrete_function(spec)
+    frozen = convert_variables_to_constants_v2(function)
+    graph = frozen.graph.as_graph_def()
+    inputs = [t.name.split(":")[0] for t in frozen.inputs]
+    outputs = [t.name.split(":")[0] for t in frozen.outputs]
+    return graph.SerializeToString(), inputs, outputs
+
+
+def tf_cnn(seed: int = 0) -> tuple[bytes, list[str], list[str], Any]:
+    """``(frozen graph bytes, inputs, outputs, the Keras model)`` on ``(batch, 28, 28, 1)``."""
+    _tf, model = _keras_cnn(seed)
+    blob, inputs, outputs = serialize_model(model)
+    return blob, inputs, outputs, model
+
+
+def tflite_cnn(seed: int = 0) -> tuple[bytes, Any]:
+    """``(TFLite flatbuffer, the Keras model)`` on ``(batch, 28, 28, 1)`` float32."""
+    tf, model = _keras_cnn(seed)
+    return bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert()), model
