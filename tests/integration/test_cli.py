@@ -113,3 +113,20 @@ def test_preview_and_generate(tmp_path: Path) -> None:
     run_dir = tmp_path / "thermo" / "runs" / "thermo" / "model"
     assert (run_dir / "params_inputs.txt").exists()
     assert not (run_dir / "model.out").exists()
+
+
+def test_generate_writes_image_specs_and_convert_round_trips(tmp_path: Path) -> None:
+    path = example(tmp_path, "producer_consumer")
+    result = cli("generate", str(path))
+    assert result.returncode == 0, result.stderr
+    images = tmp_path / "producer_consumer" / "runs" / "producer-consumer" / "images"
+    assert sorted(p.name for p in images.iterdir()) == ["model", "orchestrator"]
+    dockerfile = images / "model" / "Dockerfile"
+    assert (images / "model" / "model.def").exists()
+    converted = tmp_path / "model.def"
+    done = cli("convert", str(dockerfile), "--to", "apptainer", "-o", str(converted))
+    assert done.returncode == 0, done.stderr
+    text = converted.read_text()
+    assert "Bootstrap:" in text and "%post" in text
+    bad = cli("convert", str(tmp_path / "missing"), "--to", "docker")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
