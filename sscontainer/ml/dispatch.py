@@ -25,6 +25,7 @@ from .protocol import (
     reply_key,
     tag_for,
 )
+from .wire import execute
 
 DEFAULT_RUN_TIMEOUT_S = 300.0
 WORKER_GRACE_S = 10.0  # a worker that is still starting gets this long to show up
@@ -64,10 +65,9 @@ def run_request(
     payload = request.encode()
     chunk = max(0.01, min(WAIT_CHUNK_S, socket_timeout / 2))
     start = time.monotonic()
-    pipe = conn.pipeline(transaction=False)
-    pipe.rpush(queue, payload)
-    pipe.blpop([request.reply], timeout=chunk)
-    answer = pipe.execute()[1]
+    pushed, answer = execute(conn, [("RPUSH", queue, payload), ("BLPOP", request.reply, chunk)])
+    if isinstance(pushed, Exception):
+        raise pushed
     missing_since: float | None = None
     while answer is None:
         now = time.monotonic()

@@ -34,6 +34,7 @@ from .connect import connect_worker, heartbeat
 from .devices import CPU, worker_device
 from .protocol import Request, alive_key, encode_reply, queue_key, stats_key
 from .store import META_FIELDS, StoredMeta
+from .wire import Command, Line, execute
 
 _UNREACHABLE = (redis.ConnectionError, redis.TimeoutError, RedisClusterException, OSError)
 IDLE_BLOCK_S = 1.0
@@ -57,21 +58,24 @@ class Worker:
         self.cache = RunnerCache(db, threads)
         self.batcher = Batcher()
         # answers wait here and go out with the next read of the queue (one round trip
-        # fewer per request); a cluster pipeline cannot hold a blocking read, so it flushes
-        self._outbox: Any = None
+        # fewer per request); a cluster pipeline cannot hold a blocking read: sent first
+        self._outbox: list[Command] = []
         self._busy_us = 0
         self._defer = not isinstance(db, RedisCluster)
+        self.line = Line(db)  # one connection of its own for the hot path
 
     # --- taking requests ------------------------------------------------------------
     def _take(self, timeout: float) -> None:
         """Send waiting answers and take what is queued, blocking up to ``timeout`` s."""
-        pipe, self._outbox = self._outbox or self.db.pipeline(transaction=False), None
+        if not self._defer:
+            self._flush()
+        commands, self._outbox = self._outbox, []
         blocking = timeout > 0.001
         if blocking:
-            pipe.blpop([self.queue], timeout=timeout)
+            commands.append(("BLPOP", self.queue, round(timeout, 3)))
         else:
-            pipe.lpop(self.queue, MAX_TAKE)
-        *sent, got = pipe.execute(raise_on_error=False)
+            commands.append(("LPOP", self.queue, MAX_TAKE))
+        *sent, got = self.line.execute(commands)
         self._report(sent)
         if isinstance(got, Exception):
             raise got
@@ -93,14 +97,11 @@ class Worker:
                 _say(self.device, f"dropped a malformed request: {raw[:80]!r}")
         if not requests and not drain:
             return
-        pipe = self.db.pipeline(transaction=False)
-        if drain:
-            pipe.lpop(self.queue, MAX_TAKE - 1)
+        commands: list[Command] = [("LPOP", self.queue, MAX_TAKE - 1)] if drain else []
         for request in requests:
-            pipe.hmget(request.key, list(META_FIELDS))
-            for key in request.inputs:
-                pipe.get(key)
-        values = iter(pipe.execute(raise_on_error=False))
+            commands.append(("HMGET", request.key, *META_FIELDS))
+            commands.extend(("GET", key) for key in request.inputs)
+        values = iter(self.line.execute(commands))
         more = next(values) if drain else None
         now = time.monotonic()
         failed: list[tuple[Request, str]] = []
@@ -204,9 +205,7 @@ class Worker:
 
     def _answer(self, results: Sequence[tuple[Any, list[Any], str]], batch: int) -> None:
         """Store outputs and answer each caller (sent with the next read of the queue)."""
-        if self._outbox is None:
-            self._outbox = self.db.pipeline(transaction=False)
-        pipe = self._outbox
+        out = self._outbox
         errors = 0
         for item, outputs, error in results:
             request = item.request if isinstance(item, Pending) else item
@@ -222,23 +221,21 @@ class Worker:
                     error = f"{request.key!r} produced an output that cannot be stored: {exc}"
                 else:
                     for key, value in zip(request.outputs, encoded, strict=True):
-                        pipe.set(key, value)
+                        out.append(("SET", key, value))
             errors += bool(error)
-            pipe.rpush(request.reply, encode_reply(error, max(batch, 1)))
-            pipe.expire(request.reply, REPLY_TTL_S)
+            out.append(("RPUSH", request.reply, encode_reply(error, max(batch, 1))))
+            out.append(("EXPIRE", request.reply, REPLY_TTL_S))
         if batch:  # a run of ``batch`` requests (0: answers to requests that never ran)
-            pipe.hincrby(self.stats, f"batch:{batch}", 1)
-            pipe.hincrby(self.stats, "busy_us", self._busy_us)  # time spent in the backend
+            out.append(("HINCRBY", self.stats, f"batch:{batch}", 1))
+            out.append(("HINCRBY", self.stats, "busy_us", self._busy_us))  # in the backend
             self._busy_us = 0
         if errors:
-            pipe.hincrby(self.stats, "errors", errors)
-        if not self._defer:
-            self._flush()
+            out.append(("HINCRBY", self.stats, "errors", errors))
 
     def _flush(self) -> None:
-        pipe, self._outbox = self._outbox, None
-        if pipe is not None:
-            self._report(pipe.execute(raise_on_error=False))
+        commands, self._outbox = self._outbox, []
+        if commands:
+            self._report(execute(self.db, commands))
 
     def _report(self, results: Sequence[Any]) -> None:
         for result in results:
@@ -250,8 +247,11 @@ class Worker:
         """Take what arrived (waiting at most ``idle`` s, less when a batch waits), run it."""
         wait = self.batcher.wait_time(time.monotonic())
         self._take(idle if wait is None else min(wait, idle))
-        for batch in self.batcher.take_ready(time.monotonic()):
+        ready = self.batcher.take_ready(time.monotonic())
+        for index, batch in enumerate(ready):
             self.run_batch(batch)
+            if index < len(ready) - 1:
+                self._flush()  # its callers need not wait for the batches after it
 
     def serve(self, stop: threading.Event, reconnect_timeout: float) -> None:
         down_since: float | None = None
@@ -260,14 +260,14 @@ class Worker:
                 self.step()
                 down_since = None
             except _UNREACHABLE as exc:
-                self._outbox = None  # its callers gave up or will time out
+                self._outbox = []  # its callers gave up or will time out
                 down_since = down_since or time.monotonic()
                 if time.monotonic() - down_since > reconnect_timeout:
                     _say(self.device, f"database unreachable for {reconnect_timeout:g} s ({exc})")
                     return
                 time.sleep(0.2)
             except redis.RedisError as exc:  # e.g. a request that broke a command: keep serving
-                self._outbox = None
+                self._outbox = []
                 _say(self.device, f"error: {exc}")
 
 
