@@ -70,7 +70,7 @@ def torch_cnn(seed: int = 0) -> tuple[bytes, Any]:
                            "'sscontainer[torch]'") from exc
     torch.manual_seed(seed)
 
-    class Net(torch.nn.Module):
+    class Net(torch.nn.Module):  # type: ignore[misc,unused-ignore]
         def __init__(self) -> None:
             super().__init__()
             self.conv = torch.nn.Conv2d(1, 4, 3)
