@@ -77,17 +77,16 @@ class MLMixin:
             self._fail(exc, action)
 
     def _store_model(
-        self, name: str, blob: bytes, backend: str, devices: list[str] | None,
-        device: str, settings: dict[str, Any], action: str,
+        self, name: str, blob: bytes, backend: str, devices: list[str], multigpu: bool,
+        settings: dict[str, Any], action: str,
     ) -> None:
+        """One hash, or one per GPU under SmartRedis's ``name.GPU:<i>`` keys."""
         key = self._keys.model_key(check_asset_name(name), for_read=False)
-        if devices is None:
-            items = [(key, ModelSettings(backend, device, **settings).fields(blob))]
-        else:
-            items = [
-                (multigpu_key(key, dev), ModelSettings(backend, dev, **settings).fields(blob))
-                for dev in devices
-            ]
+        items = [
+            (multigpu_key(key, dev) if multigpu else key,
+             ModelSettings(backend, dev, **settings).fields(blob))
+            for dev in devices
+        ]
         self._hset(items, action)
 
     def set_model(
@@ -97,9 +96,8 @@ class MLMixin:
     ) -> None:
         """Store a TORCH, ONNX, TF or TFLITE model (its serialized bytes) under ``name``."""
         settings = _settings(batch_size, min_batch_size, min_batch_timeout, tag, inputs, outputs)
-        self._store_model(
-            name, _model_bytes(model), backend, None, device, settings, f"set_model({name!r})"
-        )
+        self._store_model(name, _model_bytes(model), backend, [device], False, settings,
+                          f"set_model({name!r})")
 
     def set_model_from_file(
         self, name: str, model_file: str, backend: str, device: str = "CPU",
@@ -119,7 +117,7 @@ class MLMixin:
         """Store one copy per GPU (``name.GPU:<i>``), for :meth:`run_model_multigpu`."""
         settings = _settings(batch_size, min_batch_size, min_batch_timeout, tag, inputs, outputs)
         devices = multigpu_devices(first_gpu, num_gpus)
-        self._store_model(name, _model_bytes(model), backend, devices, "GPU", settings,
+        self._store_model(name, _model_bytes(model), backend, devices, True, settings,
                           f"set_model_multigpu({name!r})")
 
     def set_model_from_file_multigpu(
@@ -135,10 +133,10 @@ class MLMixin:
         self, name: str, source: str, devices: list[str], multigpu: bool, action: str
     ) -> None:
         key = self._keys.model_key(check_asset_name(name), for_read=False)
-        if multigpu:
-            items = [(multigpu_key(key, dev), script_fields(source, dev)) for dev in devices]
-        else:
-            items = [(key, script_fields(source, devices[0]))]
+        items = [
+            (multigpu_key(key, dev) if multigpu else key, script_fields(source, dev))
+            for dev in devices
+        ]
         self._hset(items, action)
 
     def set_script(self, name: str, script: str, device: str = "CPU") -> None:

@@ -1,17 +1,18 @@
 """How a model or script is stored: one hash per key, its settings beside its bytes.
 
 Every ``set_model``/``set_script`` writes all fields (so no stale field survives a
-replacement) and a fresh ``version``: workers reload a model only when it changes.
+replacement) and a ``version`` (a digest of the bytes and settings): workers reload a
+model only when it changes.
 Model and script names may not contain braces, so a key's hash slot is the whole
 key and the worker beside it is found by that slot.
 """
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
 import textwrap
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -51,6 +52,11 @@ def check_names(value: object, what: str) -> list[str]:
     if not isinstance(items, (list, tuple)) or not all(isinstance(i, str) and i for i in items):
         raise SSConfigError(f"{what} must be a name or a list of names, got {value!r}")
     return list(items)
+
+
+def _version(payload: bytes, settings: str) -> str:
+    """A digest of what was stored: storing the same model again keeps workers' copies."""
+    return hashlib.sha1(payload + b"\0" + settings.encode(), usedforsecurity=False).hexdigest()
 
 
 def function_source(function: object) -> str:
@@ -101,7 +107,7 @@ class ModelSettings:
 
     def fields(self, blob: bytes) -> dict[str, str | bytes]:
         return {
-            "kind": KIND_MODEL, "version": uuid.uuid4().hex, "backend": self.backend,
+            "kind": KIND_MODEL, "version": _version(blob, repr(self)), "backend": self.backend,
             "device": self.device, "batch_size": str(self.batch_size),
             "min_batch_size": str(self.min_batch_size),
             "min_batch_timeout": str(self.min_batch_timeout), "tag": self.tag,
@@ -113,9 +119,10 @@ class ModelSettings:
 def script_fields(source: str, device: str) -> dict[str, str | bytes]:
     if not isinstance(source, str) or not source.strip():
         raise SSConfigError("a script must be non-empty TorchScript source text")
+    device = check_device(device)
     return {
-        "kind": KIND_SCRIPT, "version": uuid.uuid4().hex, "backend": "TORCH",
-        "device": check_device(device), "batch_size": "0", "min_batch_size": "0",
+        "kind": KIND_SCRIPT, "version": _version(source.encode(), device), "backend": "TORCH",
+        "device": device, "batch_size": "0", "min_batch_size": "0",
         "min_batch_timeout": "0", "tag": "", "inputs": "[]", "outputs": "[]",
         BLOB_FIELD: b"", SOURCE_FIELD: source,
     }

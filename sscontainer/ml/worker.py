@@ -143,7 +143,10 @@ class Worker:
         what = "script" if request.is_script else "model"
         if isinstance(values, Exception):
             raise BackendError(f"{what} key {request.key!r} cannot be read: {values}")
-        meta = StoredMeta.parse(values)
+        try:
+            meta = StoredMeta.parse(values)
+        except (ValueError, TypeError, IndexError) as exc:
+            raise BackendError(f"key {request.key!r} does not hold a model or script") from exc
         if meta is None:
             raise BackendError(f"no {what} is stored under key {request.key!r}")
         if meta.is_script != request.is_script:
@@ -266,9 +269,10 @@ class Worker:
                     _say(self.device, f"database unreachable for {reconnect_timeout:g} s ({exc})")
                     return
                 time.sleep(0.2)
-            except redis.RedisError as exc:  # e.g. a request that broke a command: keep serving
+            except Exception as exc:  # a bug or a command one request broke: keep serving
                 self._outbox = []
-                _say(self.device, f"error: {exc}")
+                _say(self.device, f"error: {type(exc).__name__}: {exc}")
+                time.sleep(0.05)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -58,10 +58,13 @@ def test_gpu_worker_wiring_sets_cuda_visible_devices():
     assert multigpu_key("cnn", "GPU:1") == "cnn.GPU:1"  # SmartRedis's per-device key
 
 
-def test_model_settings_fields_carry_every_setting_and_a_fresh_version():
+def test_model_settings_fields_carry_every_setting_and_a_content_version():
     settings = ModelSettings("onnx", "gpu:1", 8, 2, 5, "t", ("x",), ("y",))
-    first, second = settings.fields(b"blob"), settings.fields(b"blob")
-    assert first["version"] != second["version"]
+    first = settings.fields(b"blob")
+    assert first["version"] == settings.fields(b"blob")["version"]  # same model: kept loaded
+    assert first["version"] != settings.fields(b"blob2")["version"]
+    other = ModelSettings("onnx", "gpu:1", 4, 2, 5, "t", ("x",), ("y",))
+    assert first["version"] != other.fields(b"blob")["version"]
     meta = StoredMeta.parse([str(first[f]).encode() if not isinstance(first[f], bytes)
                              else first[f] for f in META_FIELDS])
     assert meta is not None and not meta.is_script
