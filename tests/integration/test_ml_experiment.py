@@ -16,7 +16,7 @@ import pytest
 from sscontainer import Experiment
 from sscontainer.db.address import find_free_port
 from sscontainer.errors import SSConfigError
-from sscontainer.ml.sample_models import IMAGE, onnx_cnn
+from sscontainer.ml.sample_models import IMAGE, onnx_cnn, torch_cnn
 from sscontainer.status import Status
 from tests.conftest import require_service
 from tests.integration.db_fixtures import require_server, short_tmpdir
@@ -31,10 +31,14 @@ client = Client(cluster=None)
 x = np.random.default_rng(0).random((2, 1, 28, 28), dtype=np.float32)
 client.put_tensor("x", x)
 client.run_model("cnn", "x", "scores")
+if client.model_exists("torch_cnn"):
+    client.run_model("torch_cnn", "x", "torch_scores")
 client.run_script("neg", "negate", ["x"], ["negated"])
 client.run_script("two", "timestwo", ["x"], ["doubled"])
 print(json.dumps({
     "scores": client.get_tensor("scores").tolist(),
+    "torch_scores": client.get_tensor("torch_scores").tolist()
+    if client.tensor_exists("torch_scores") else None,
     "negated": bool(np.array_equal(client.get_tensor("negated"), -x)),
     "doubled": bool(np.array_equal(client.get_tensor("doubled"), 2 * x)),
 }))
@@ -113,6 +117,8 @@ def test_colocated_model_loads_in_memory_assets_from_its_run_directory(tmp_path)
     exp = Experiment("ml-colocated", exp_path=str(tmp_path / "exp"))
     blob = onnx_cnn(hidden=16, channels=2, seed=3)
     model = with_assets(exp, tmp_path, "colo", blob)
+    torch_blob, torch_module = torch_cnn()
+    model.add_ml_model("torch_cnn", "TORCH", model=torch_blob)
     sock_dir = short_tmpdir()
     try:
         model.colocate_db_uds(unix_socket=os.path.join(sock_dir, "colo.sock"))
@@ -123,6 +129,12 @@ def test_colocated_model_loads_in_memory_assets_from_its_run_directory(tmp_path)
     result = app_result(model)
     np.testing.assert_allclose(result["scores"], expected_scores(blob), rtol=1e-5, atol=1e-6)
     assert result["negated"] and result["doubled"]
+    import torch
+
+    x = np.random.default_rng(0).random((2, *IMAGE), dtype=np.float32)
+    with torch.no_grad():
+        expected_torch = torch_module(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(result["torch_scores"], expected_torch, rtol=1e-5, atol=1e-6)
     assert (tmp_path / "colo" / "colo.ml" / "manifest.json").is_file()
     log = (tmp_path / "colo" / "colo.db.ml.log").read_text()
     pid = int(log.split("[sscontainer.ml.worker CPU ", 1)[1].split("]", 1)[0])
