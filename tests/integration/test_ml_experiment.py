@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from sscontainer import Experiment
 from sscontainer.db.address import find_free_port
@@ -166,20 +167,30 @@ def test_the_example_runs_from_python_and_from_yaml(tmp_path):
     require_ml()
     example = tmp_path / "ml_inference"
     shutil.copytree(REPO / "examples" / "ml_inference", example,
-                    ignore=shutil.ignore_patterns("runs", "cnn.onnx"))
+                    ignore=shutil.ignore_patterns("runs"))
 
     def run(*argv: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, *argv], cwd=example, capture_output=True,
                               text=True, timeout=180, check=False)
 
-    made = run("make_models.py")
-    assert made.returncode == 0, made.stderr
     python_api = run("experiment.py", "--port", str(find_free_port()))
     assert python_api.returncode == 0, python_api.stderr
     lines = [line for line in python_api.stdout.splitlines() if line.startswith("inference")]
     assert len(lines) == 2 and all("'negate_ok': True, 'timestwo_ok': True" in ln for ln in lines)
-    cli = run("-m", "sscontainer.cli", "run", "experiment.yaml")
-    assert cli.returncode == 0, cli.stderr
-    out = example / "runs" / "ml-inference" / "inference" / "inference.out"
-    result = json.loads(out.read_text().strip().splitlines()[-1])
-    assert result["negate_ok"] and result["timestwo_ok"] and result["scores_shape"] == [4, 10]
+
+    doc = yaml.safe_load((example / "experiment.yaml").read_text())
+    doc["database"]["port"] = find_free_port()
+    colocated = {**doc, "name": "ml-colocated", "path": "runs/ml-colocated"}
+    del colocated["database"]
+    colocated["models"] = [{**doc["models"][0], "colocated_db": {"transport": "uds"}}]
+    for name, variant in (("ml-inference", doc), ("ml-colocated", colocated)):
+        path = example / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(variant))
+        cli = run("-m", "sscontainer.cli", "run", str(path))
+        assert cli.returncode == 0, cli.stderr
+        out = example / "runs" / name / "inference" / "inference.out"
+        result = json.loads(out.read_text().strip().splitlines()[-1])
+        assert result["negate_ok"] and result["timestwo_ok"] and result["scores_shape"] == [4, 10]
+    made = run("make_models.py")  # the committed model is the one it writes
+    assert made.returncode == 0, made.stderr
+    assert (example / "cnn.onnx").read_bytes() == (REPO / "examples/ml_inference/cnn.onnx").read_bytes()
