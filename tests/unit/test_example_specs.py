@@ -8,8 +8,7 @@ import pytest
 
 from sscontainer.cli.images import plan_specs
 from sscontainer.cli.loader import load_plan
-from sscontainer.entities.ensemble import Ensemble
-from sscontainer.specs import colocated_spec, crosscheck, render
+from sscontainer.specs import crosscheck, render
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO / "examples").glob("*/experiment.yaml"))
@@ -22,12 +21,8 @@ def test_there_are_examples() -> None:
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.parent.name)
 def test_example_specs_agree_in_both_formats(path: Path) -> None:
     plan = load_plan(str(path), launcher="docker")
-    specs = list(plan_specs(plan).values())
+    specs = list(plan_specs(plan).values())  # colocated models give colocated specs
     assert specs
-    for entity in plan.entities.values():
-        for model in entity.models if isinstance(entity, Ensemble) else [entity]:
-            if model.is_colocated:
-                specs.append(colocated_spec(specs[-1]))
     for spec in specs:
         assert crosscheck(spec) == [], spec.name
         dockerfile, definition = render(spec, "docker"), render(spec, "apptainer")
