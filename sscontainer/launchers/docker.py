@@ -147,19 +147,18 @@ class DockerLauncher:
     def _follow(self, record: _Container) -> None:
         """Stream the container's output to its files, then note how it ended."""
         try:
-            stream = self.client.api.attach(
-                record.id, stdout=True, stderr=True, stream=True, logs=True, demux=True
-            )
-            with open(record.step.out, "ab") as out, open(record.step.err, "ab") as err:
-                for chunk_out, chunk_err in stream:
-                    if chunk_out:
-                        out.write(chunk_out)
-                        out.flush()
-                    if chunk_err:
-                        err.write(chunk_err)
-                        err.flush()
+            # the logs endpoint replays from the start and follows: nothing printed
+            # before the stream opened is lost (an attach can miss early output)
+            copiers = [
+                threading.Thread(target=self._copy_logs, args=(record.id, path, is_out))
+                for path, is_out in ((record.step.out, True), (record.step.err, False))
+            ]
+            for copier in copiers:
+                copier.start()
             result = self.client.api.wait(record.id)
             record.exit_code = int(result.get("StatusCode", -1))
+            for copier in copiers:
+                copier.join()
             # output and exit code are kept: the container itself has nothing left to give
             self.remove(record.id)
         except Exception as exc:  # the engine went away: report it, do not hang waiters
@@ -167,6 +166,15 @@ class DockerLauncher:
         with self._changed:
             record.done.set()
             self._changed.notify_all()
+
+    def _copy_logs(self, container_id: str, path: str, stdout: bool) -> None:
+        stream = self.client.api.logs(
+            container_id, stdout=stdout, stderr=not stdout, stream=True, follow=True
+        )
+        with open(path, "ab") as handle:
+            for chunk in stream:
+                handle.write(chunk)
+                handle.flush()
 
     def adopt(self, handle: str, step: Step) -> None:
         record = _Container(handle, step)
