@@ -130,6 +130,7 @@ def app_env(config: ColocatedConfig) -> dict[str, str]:
     env = dict(os.environ)
     env["SSDB"] = config.ssdb
     env["SR_DB_TYPE"] = "Standalone"
+    env.pop("SSDB_PASSWORD", None)  # that was a standard database's; this one has none
     if config.db_identifier:
         env[f"SSDB_{config.db_identifier}"] = config.ssdb
         env[f"SR_DB_TYPE_{config.db_identifier}"] = "Standalone"

@@ -33,6 +33,11 @@ class Databases:
     ) -> None:
         if orch.name in self._running and orch.is_active():
             raise SSConfigError(f"database {orch.name!r} is already running")
+        isolated = getattr(launcher, "isolated", None)
+        if callable(isolated) and isolated(place.labels):
+            # its own network: other containers reach it there, so it listens beyond
+            # loopback, and so it gets a password (the rule in ShardConfig)
+            orch.bind_override = "0.0.0.0"
         if orch.needs_password and not orch.password:
             orch.password = self.password_for(orch)
         jobs = start_orchestrator(orch, launcher, orch.path, place=place)

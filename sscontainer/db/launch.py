@@ -161,6 +161,13 @@ def start_orchestrator(
             addresses = [
                 wait_address(job, address_file(base_dir, job.name), timeout) for job in jobs
             ]
+        address_of = getattr(launcher, "address_of", None)
+        if callable(address_of):  # containers on their own network: their address there
+            hosts = [address_of(job.handle) for job in jobs]
+            addresses = [
+                ServerAddress(host=host, port=cfg.port) if host else address
+                for host, cfg, address in zip(hosts, configs, addresses, strict=True)
+            ]
         for job, address in zip(jobs, addresses, strict=True):
             wait_shard_ready(job, address, orch.password, timeout)
         if orch.is_cluster:

@@ -67,12 +67,14 @@ class Orchestrator(SSEntity):
         for key, value in self.server_conf.items():
             validate_directive(key, value)
         self.password = password
+        # set by a launcher whose shards run on their own network (all interfaces there)
+        self.bind_override: str | None = None
         self._addresses: list[ServerAddress] = []
 
     # --- where it listens ----------------------------------------------------------
     @property
     def bind_address(self) -> str:
-        return interface_address(self.interfaces[0])
+        return self.bind_override or interface_address(self.interfaces[0])
 
     @property
     def needs_password(self) -> bool:

@@ -1,18 +1,24 @@
 """Docker launcher: every step runs as a container through the docker SDK.
 
-Containers use the host network: on the machines this was built for, dockerd
-runs with ``--bridge=none`` and port publishing is ignored, while loopback TCP
-and Unix sockets on shared volumes work. The run directory (and every host
-mount) is bound at the same path inside the container, so paths in config
-files and arguments mean the same thing on both sides. Output is streamed into
-``<name>.out``/``<name>.err`` by one thread per container, which also notes the
-exit, so ``wait`` wakes on events rather than polling.
+Networking: each experiment gets its own bridge network (``ssc-<experiment>``)
+when the engine can create one; containers reach each other by address on it,
+and a database there listens beyond loopback, so it always has a password.
+Where no bridge can be made (or ``SSCONTAINER_DOCKER_NETWORK=host``), the host
+network is used: loopback TCP and Unix sockets on shared volumes work there
+(port publishing does not matter: nothing is published). Which one is used is
+said once on stderr.
+
+The run directory (and every host mount) is bound at the same path inside the
+container, so paths in config files and arguments mean the same thing on both
+sides. Output is streamed into ``<name>.out``/``<name>.err`` through the logs
+endpoint; the exit is noted by a waiting thread, so ``wait`` wakes on events.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Collection
@@ -25,7 +31,8 @@ from .base import JobInfo
 from .step import Step
 
 IMAGE_USER = (1000, 1000)  # the non-root user sscontainer's images create
-NETWORK_MODE = "host"
+HOST_NETWORK = "host"
+NETWORK_SETTING = "SSCONTAINER_DOCKER_NETWORK"  # auto (default) | host | bridge
 
 
 def _engine() -> Any:
@@ -79,6 +86,7 @@ class DockerLauncher:
         self._client: Any = None
         self._containers: dict[str, _Container] = {}
         self._changed = threading.Condition()
+        self._networks: dict[str, str] = {}  # experiment -> network name (or "host")
 
     @property
     def client(self) -> Any:
@@ -98,6 +106,50 @@ class DockerLauncher:
                 mounts.append(DockerMount(m.target, m.source, type="bind", read_only=m.read_only))
         return mounts
 
+    # --- networks --------------------------------------------------------------------
+    def network_for(self, labels: dict[str, str]) -> str:
+        """The experiment's bridge network, created on first use; "host" when none can be."""
+        import docker
+
+        experiment = labels.get("sscontainer.experiment", "default")
+        if experiment in self._networks:
+            return self._networks[experiment]
+        choice = os.environ.get(NETWORK_SETTING, "auto")
+        if choice not in ("auto", "host", "bridge"):
+            raise LauncherError(f"{NETWORK_SETTING}={choice!r}: use auto, host or bridge")
+        name, why = HOST_NETWORK, f"{NETWORK_SETTING}=host"
+        if choice != "host":
+            name = f"ssc-{experiment}"
+            try:
+                if not self.client.networks.list(names=[name]):
+                    self.client.networks.create(
+                        name, driver="bridge", labels={"sscontainer.experiment": experiment}
+                    )
+            except docker.errors.APIError as exc:
+                if choice == "bridge":
+                    raise LauncherError(f"cannot create the bridge network {name}: {exc}") from exc
+                name, why = HOST_NETWORK, f"no bridge network could be created ({exc})"
+        if name == HOST_NETWORK:
+            print(f"sscontainer: docker: using the host network: {why}", file=sys.stderr)
+        else:
+            print(f"sscontainer: docker: using the bridge network {name}", file=sys.stderr)
+        self._networks[experiment] = name
+        return name
+
+    def isolated(self, labels: dict[str, str]) -> bool:
+        """Whether steps with these labels run on their own network (not the host's)."""
+        return self.network_for(labels) != HOST_NETWORK
+
+    def address_of(self, handle: str) -> str | None:
+        """The container's address on its bridge network (None on the host network)."""
+        record = self._record(handle)
+        network = self.network_for(record.step.labels)
+        if network == HOST_NETWORK:
+            return None
+        attrs = self.client.api.inspect_container(handle)
+        address = attrs["NetworkSettings"]["Networks"][network]["IPAddress"]
+        return str(address) or None
+
     def start(self, step: Step) -> str:
         if not step.image:
             raise LauncherError(
@@ -113,6 +165,7 @@ class DockerLauncher:
         gpus = []
         if step.resources.gpus:
             gpus = [docker.types.DeviceRequest(count=step.resources.gpus, capabilities=[["gpu"]])]
+        network = self.network_for(step.labels)
         try:
             container = self.client.containers.create(
                 step.image,
@@ -123,7 +176,8 @@ class DockerLauncher:
                 environment=dict(step.env),
                 working_dir=step.cwd,
                 user=f"{uid}:{gid}",
-                network_mode=NETWORK_MODE,
+                network_mode=HOST_NETWORK if network == HOST_NETWORK else None,
+                network=None if network == HOST_NETWORK else network,
                 mounts=self._mounts(step),
                 labels={**step.labels, "sscontainer.entity": step.name},
                 device_requests=gpus or None,

@@ -163,3 +163,49 @@ def test_reconnect_stops_a_container(engine: docker.DockerClient, tmp_path: Path
     exp.stop()
     assert [j.status for j in exp.jobs.all()] == [Status.CANCELLED]
     assert not _containers(engine, exp_path)
+
+
+def test_bridge_network_database_needs_its_password(engine: docker.DockerClient, tmp_path: Path) -> None:
+    import redis
+
+    from tests.integration.db_fixtures import free_port_block
+
+    exp = Experiment("br", exp_path=str(tmp_path), launcher="docker")
+    db = exp.create_database(port=free_port_block(3), db_nodes=3)
+    exp.start(db)
+    try:
+        assert exp._get_launcher().isolated({"sscontainer.experiment": "br"})  # type: ignore[attr-defined]
+        hosts = {a.rsplit(":", 1)[0] for a in db.get_address()}
+        assert "127.0.0.1" not in hosts and len(hosts) == 3  # one address per container
+        assert (tmp_path / ".sscontainer" / "orchestrator.password").exists()
+        host, port = db.get_address()[0].rsplit(":", 1)
+        with pytest.raises(redis.AuthenticationError):
+            redis.Redis(host=host, port=int(port), socket_timeout=5).ping()
+        code = textwrap.dedent("""
+            import numpy as np
+            from sscontainer import Client
+            c = Client()
+            for i in range(30):
+                c.put_tensor(f"t{i}", np.full(2, i))
+            assert all((c.get_tensor(f"t{i}") == i).all() for i in range(30))
+        """)
+        model = exp.create_model("user", exp.create_run_settings("python3", ["-c", code]))
+        exp.generate(model)
+        exp.start(model)
+        assert exp.get_status(model) == [Status.COMPLETED], (tmp_path / "user" / "user.err").read_text()
+    finally:
+        exp.stop(db)
+
+
+def test_host_network_on_request(engine: docker.DockerClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.integration.db_fixtures import free_port_block
+
+    monkeypatch.setenv("SSCONTAINER_DOCKER_NETWORK", "host")
+    exp = Experiment("hostnet", exp_path=str(tmp_path), launcher="docker")
+    db = exp.create_database(port=free_port_block(1))
+    exp.start(db)
+    try:
+        assert db.get_address()[0].startswith("127.0.0.1:")
+        assert not db.needs_password
+    finally:
+        exp.stop(db)
