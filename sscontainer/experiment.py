@@ -356,12 +356,15 @@ class Experiment:
         if not entities:
             self._stop_jobs(self._jobs.running())
             self._databases.stop_all()
-            return
-        checked = self._check_entities(entities)
-        jobs = [self._job_of(m) for m in self._members(checked)]
-        self._stop_jobs(j for j in jobs if j is not None)
-        for orch in [e for e in checked if isinstance(e, Orchestrator)]:
-            self._databases.stop(orch)
+        else:
+            checked = self._check_entities(entities)
+            jobs = [self._job_of(m) for m in self._members(checked)]
+            self._stop_jobs(j for j in jobs if j is not None)
+            for orch in [e for e in checked if isinstance(e, Orchestrator)]:
+                self._databases.stop(orch)
+        release = getattr(self._launcher, "release", None)
+        if callable(release) and not self._jobs.running():  # nothing left on its network
+            release(self._planner.labels(self.name))
 
     @property
     def jobs(self) -> JobTable:

@@ -136,6 +136,19 @@ class DockerLauncher:
         self._networks[experiment] = name
         return name
 
+    def release(self, labels: dict[str, str]) -> None:
+        """Remove the experiment's bridge network once no container uses it."""
+        import docker
+
+        experiment = labels.get("sscontainer.experiment", "default")
+        name = self._networks.pop(experiment, None)
+        if name is None or name == HOST_NETWORK:
+            return
+        try:
+            self.client.networks.get(name).remove()
+        except docker.errors.APIError:
+            pass  # still in use (or gone already): the next start finds or recreates it
+
     def isolated(self, labels: dict[str, str]) -> bool:
         """Whether steps with these labels run on their own network (not the host's)."""
         return self.network_for(labels) != HOST_NETWORK

@@ -209,3 +209,21 @@ def test_host_network_on_request(engine: docker.DockerClient, tmp_path: Path, mo
         assert not db.needs_password
     finally:
         exp.stop(db)
+
+
+def test_network_removed_when_the_experiment_stops(engine: docker.DockerClient, tmp_path: Path) -> None:
+    from tests.integration.db_fixtures import free_port_block
+
+    exp = Experiment("netgone", exp_path=str(tmp_path), launcher="docker")
+    db = exp.create_database(port=free_port_block(1))
+    exp.start(db)
+    if not db.needs_password:
+        pytest.skip("the engine could not make a bridge network: nothing to remove")
+    assert engine.networks.list(names=["ssc-netgone"])
+    exp.stop(db)
+    assert not engine.networks.list(names=["ssc-netgone"])
+    exp.start(db)  # a later start makes it again
+    try:
+        assert db.is_active()
+    finally:
+        exp.stop(db)
