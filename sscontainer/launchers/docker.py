@@ -141,8 +141,9 @@ class DockerLauncher:
         import docker
 
         experiment = labels.get("sscontainer.experiment", "default")
-        name = self._networks.pop(experiment, None)
-        if name is None or name == HOST_NETWORK:
+        # a reconnected driver never looked the network up: it goes by its name
+        name = self._networks.pop(experiment, f"ssc-{experiment}")
+        if name == HOST_NETWORK:
             return
         try:
             self.client.networks.get(name).remove()

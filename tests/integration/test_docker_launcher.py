@@ -163,6 +163,7 @@ def test_reconnect_stops_a_container(engine: docker.DockerClient, tmp_path: Path
     exp.stop()
     assert [j.status for j in exp.jobs.all()] == [Status.CANCELLED]
     assert not _containers(engine, exp_path)
+    assert not engine.networks.list(names=["ssc-rc"])  # the earlier driver's network too
 
 
 def test_bridge_network_database_needs_its_password(engine: docker.DockerClient, tmp_path: Path) -> None:
