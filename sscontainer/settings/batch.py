@@ -6,7 +6,7 @@ import copy
 from collections.abc import Iterable, Mapping
 
 from ..errors import SSConfigError
-from .run import ArgValue, _long_opt
+from .run import ArgValue, _long_opt, check_positive, check_walltime
 
 
 class BatchSettings:
@@ -39,15 +39,10 @@ class BatchSettings:
         self.preamble: list[str] = []
 
     def set_nodes(self, nodes: int) -> None:
-        if isinstance(nodes, bool) or not isinstance(nodes, int) or nodes < 1:
-            raise SSConfigError(f"batch nodes must be a positive integer, got {nodes!r}")
-        self.nodes = nodes
+        self.nodes = check_positive(nodes, "batch nodes")
 
     def set_walltime(self, walltime: str) -> None:
-        parts = walltime.split(":") if isinstance(walltime, str) else []
-        if len(parts) != 3 or not all(p.isdigit() for p in parts):
-            raise SSConfigError(f"batch time must be 'HH:MM:SS', got {walltime!r}")
-        self.time = walltime
+        self.time = check_walltime(walltime, "batch time")
 
     def _check_word(self, value: str, what: str) -> str:
         if not isinstance(value, str) or not value or any(c.isspace() for c in value):

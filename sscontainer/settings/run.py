@@ -36,10 +36,17 @@ def _as_arg_list(args: str | Iterable[str] | None, what: str) -> list[str]:
     return out
 
 
-def _check_positive(value: int, what: str) -> int:
+def check_positive(value: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise SSConfigError(f"{what} must be a positive integer, got {value!r}")
     return value
+
+
+def check_walltime(walltime: str, what: str) -> str:
+    parts = walltime.split(":") if isinstance(walltime, str) else []
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise SSConfigError(f"{what} must be 'HH:MM:SS', got {walltime!r}")
+    return walltime
 
 
 def resolve_exe(exe: str, in_container: bool = False) -> str:
@@ -100,22 +107,19 @@ class RunSettings:
 
     # --- resources -----------------------------------------------------------
     def set_nodes(self, nodes: int) -> None:
-        self._nodes = _check_positive(nodes, "nodes")
+        self._nodes = check_positive(nodes, "nodes")
 
     def set_tasks(self, tasks: int) -> None:
-        self._tasks = _check_positive(tasks, "tasks")
+        self._tasks = check_positive(tasks, "tasks")
 
     def set_tasks_per_node(self, tasks_per_node: int) -> None:
-        self._tasks_per_node = _check_positive(tasks_per_node, "tasks_per_node")
+        self._tasks_per_node = check_positive(tasks_per_node, "tasks_per_node")
 
     def set_cpus_per_task(self, cpus_per_task: int) -> None:
-        self._cpus_per_task = _check_positive(cpus_per_task, "cpus_per_task")
+        self._cpus_per_task = check_positive(cpus_per_task, "cpus_per_task")
 
     def set_walltime(self, walltime: str) -> None:
-        parts = walltime.split(":") if isinstance(walltime, str) else []
-        if len(parts) != 3 or not all(p.isdigit() for p in parts):
-            raise SSConfigError(f"walltime must be 'HH:MM:SS', got {walltime!r}")
-        self._walltime = walltime
+        self._walltime = check_walltime(walltime, "walltime")
 
     def set_hostlist(self, host_list: str | Iterable[str]) -> None:
         hosts = [host_list] if isinstance(host_list, str) else list(host_list)
