@@ -212,14 +212,16 @@ class DockerLauncher:
         threading.Thread(target=self._follow, args=(record,), daemon=True).start()
         return str(container.id)
 
-    def _follow(self, record: _Container) -> None:
-        """Stream the container's output to its files, then note how it ended."""
+    def _follow(self, record: _Container, copy_output: bool = True) -> None:
+        """Stream the container's output to its files (unless adopted: an earlier
+        driver did), then note how it ended."""
         try:
             # the logs endpoint replays from the start and follows: nothing printed
             # before the stream opened is lost (an attach can miss early output)
+            outputs = ((record.step.out, True), (record.step.err, False)) if copy_output else ()
             copiers = [
                 threading.Thread(target=self._copy_logs, args=(record.id, path, is_out))
-                for path, is_out in ((record.step.out, True), (record.step.err, False))
+                for path, is_out in outputs
             ]
             for copier in copiers:
                 copier.start()
@@ -247,18 +249,7 @@ class DockerLauncher:
     def adopt(self, handle: str, step: Step) -> None:
         record = _Container(handle, step)
         self._containers[handle] = record
-        threading.Thread(target=self._follow_adopted, args=(record,), daemon=True).start()
-
-    def _follow_adopted(self, record: _Container) -> None:
-        try:
-            result = self.client.api.wait(record.id)
-            record.exit_code = int(result.get("StatusCode", -1))
-            self.remove(record.id)
-        except Exception as exc:
-            record.error = str(exc)
-        with self._changed:
-            record.done.set()
-            self._changed.notify_all()
+        threading.Thread(target=self._follow, args=(record, False), daemon=True).start()
 
     # --- state -------------------------------------------------------------------------
     def _record(self, handle: str) -> _Container:
