@@ -87,9 +87,7 @@ class Experiment:
     @property
     def default_container(self) -> ContainerSettings:
         """Container settings for models that give none (sscontainer's base image)."""
-        if self._planner.default_container is None:
-            self._planner.default_container = ContainerSettings()
-        return self._planner.default_container
+        return self._planner.default()
 
     @default_container.setter
     def default_container(self, container: ContainerSettings) -> None:

@@ -62,16 +62,25 @@ class Planner:
             "sscontainer.entity": name,
         }
 
-    def container_for(self, model: Model) -> ContainerSettings | None:
+    def default(self) -> ContainerSettings:
+        """The recipe for models that give none (sscontainer's base image)."""
+        if self.default_container is None:
+            self.default_container = ContainerSettings()
+        return self.default_container
+
+    def ensure_container(self, model: Model) -> ContainerSettings:
+        """The model's container settings, the default ones given to it if it has none."""
         container = model.run_settings.container
-        if isinstance(container, ContainerSettings):
-            return container
+        if not isinstance(container, ContainerSettings):
+            container = model.run_settings.container = self.default()
+        return container
+
+    def container_for(self, model: Model) -> ContainerSettings | None:
+        """Settings a launch uses: under docker every model has some, elsewhere its own."""
         if self.launcher == "docker":
-            if self.default_container is None:
-                self.default_container = ContainerSettings()
-            model.run_settings.container = self.default_container
-            return self.default_container
-        return None
+            return self.ensure_container(model)
+        container = model.run_settings.container
+        return container if isinstance(container, ContainerSettings) else None
 
     def model(self, model: Model) -> Placement:
         container = self.container_for(model)
@@ -97,8 +106,7 @@ class Planner:
         try:
             built = {name: images.orchestrator_image() for name in orchestrators}
             for model in models:
-                if self.container_for(model) is None:  # local/slurm: the default recipe
-                    model.run_settings.container = self.default_container or ContainerSettings()
+                self.ensure_container(model)  # local/slurm too: build the default recipe
                 built[model.name] = images.model_image(model)
         finally:
             images.build_missing = keep
