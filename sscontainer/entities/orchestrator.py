@@ -12,7 +12,7 @@ from ..db.colocated_config import split_db_kwargs
 from ..db.live_config import LiveConfig
 from ..db.server import ping
 from ..db.server_config import ShardConfig, validate_directive
-from ..errors import DatabaseError, SSConfigError
+from ..errors import DatabaseError, SSConfigError, UnsupportedArgumentError
 from ..log import get_logger
 from ..names import validate_name
 from ..settings.batch import SbatchSettings
@@ -70,6 +70,11 @@ class Orchestrator(SSEntity):
         if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
             raise SSConfigError(f"port must be an integer in 1-65535, got {port!r}")
         self.port = port
+        if db_nodes == 2 and not isinstance(db_nodes, bool):  # SmartSim: SSUnsupportedError
+            raise UnsupportedArgumentError(
+                "db_nodes=2 is not possible: Redis Cluster needs at least 3 master shards; "
+                "use db_nodes=1 (standalone) or db_nodes>=3 (cluster)"
+            )
         self.db_nodes = validate_db_nodes(db_nodes)
         last = port + self.db_nodes - 1
         if last > 65535 or (self.db_nodes > 1 and last + 10000 > 65535):
