@@ -1,3 +1,4 @@
+# ruff: noqa: I001  (the SmartSim imports stay together, between the markers)
 """A SmartSim 0.8 driver fragment run twice: with ``smartsim`` imports and with the same
 imports spelled ``sscontainer``. It prints one JSON line of observations.
 
@@ -218,7 +219,7 @@ def _():
     first = exp.get_status(model)[0]
     lines = exp.summary(style="plain").splitlines()
     headers = ["Index", *lines[0].split()]
-    row = dict(zip(headers, lines[-1].split()))
+    row = dict(zip(headers, lines[-1].split(), strict=False))
     out = open(os.path.join(model.path, "echo.out")).read()
     return [first == SmartSimStatus.STATUS_COMPLETED, str(first.value), headers,
             [row["Index"], row["Name"], row["Entity-Type"], row["RunID"], row["Status"],

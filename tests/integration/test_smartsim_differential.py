@@ -17,8 +17,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.conftest import require_service
 
 PROBE = Path(__file__).with_name("smartsim_probe.py")
