@@ -116,6 +116,12 @@ def test_database_identifiers_conflict_at_start(tmp_path: Path) -> None:
         with pytest.raises(SSDBIDConflictError):
             exp.start(colo)
         assert exp.get_status(colo) == [Status.NEVER_STARTED]
+        # a named database reaches models as SSDB_<id> and SR_DB_TYPE_<id>, as in SmartSim
+        code = "import os; print(os.environ['SSDB_same'], os.environ['SR_DB_TYPE_same'])"
+        model = exp.create_model("user", exp.create_run_settings(PY, ["-c", code]))
+        exp.start(model)
+        out = (Path(model.path) / "user.out").read_text().split()
+        assert out == [first.get_address()[0], "Standalone"]
     finally:
         exp.stop(first)
     exp.start(second)  # the identifier is free again

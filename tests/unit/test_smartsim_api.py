@@ -300,3 +300,28 @@ def test_smartsim_module_paths() -> None:
     assert all(callable(name) for name in names)
     assert SmartSimStatus.STATUS_COMPLETED is Status.COMPLETED is STATUS_COMPLETED
     assert SmartSimStatus("Running") == SmartSimStatus.STATUS_RUNNING
+
+
+def test_create_database_path_and_generate_verbose(
+    exp: Experiment, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = exp.create_database(port=6785, path=str(tmp_path / "elsewhere" / "db"))
+    assert db.path == str(tmp_path / "elsewhere" / "db")
+    src = tmp_path / "in.txt"
+    src.write_text("T = ;T;\n")
+    ens = exp.create_ensemble("gen", params={"T": [1, 2]}, run_settings=RS)
+    ens.attach_generator_files(to_configure=[str(src)])
+    import logging
+
+    logger = logging.getLogger("sscontainer.experiment")
+    logger.addHandler(caplog.handler)
+    caplog.set_level(logging.INFO, logger="sscontainer.experiment")
+    try:
+        exp.generate(db, ens, verbose=True)
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert "Configured model gen_0 with params T=1" in caplog.text
+    assert (tmp_path / "gen" / "gen_1" / "in.txt").read_text() == "T = 2\n"
+    assert db.path == str(tmp_path / "orchestrator")  # generate places it in the experiment
+    with pytest.raises(FileExistsError):
+        exp.generate(ens)
