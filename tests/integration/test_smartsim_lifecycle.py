@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -178,3 +179,21 @@ def test_running_database_is_active_infrastructure_and_secrets_hidden(tmp_path: 
         assert "s3cret-value" not in text and "SSDB_PASSWORD='<hidden>'" in text
     finally:
         exp.stop(db)
+
+
+def test_mpirun_settings_launch_ranks(tmp_path: Path) -> None:
+    from tests.conftest import require_service
+
+    require_service(shutil.which("mpirun") is not None, "Open MPI", "apt-get install openmpi-bin")
+    exp = Experiment("mpi", exp_path=str(tmp_path))
+    code = "import os; print('rank', os.environ['OMPI_COMM_WORLD_RANK'], flush=True)"
+    rs = exp.create_run_settings(PY, ["-c", code], run_command="mpirun")
+    rs.set_tasks(2)
+    rs.set("oversubscribe")  # two ranks even on a one-core machine
+    if os.geteuid() == 0:  # CI runs as root; Open MPI wants to be told that is intended
+        rs.update_env({"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"})
+    model = exp.create_model("ranks", rs)
+    exp.start(model)
+    out = (Path(model.path) / "ranks.out").read_text()
+    assert exp.get_status(model) == [Status.COMPLETED], (Path(model.path) / "ranks.err").read_text()
+    assert sorted(out.split("\n")[:-1]) == ["rank 0", "rank 1"]
