@@ -14,14 +14,24 @@ from .errors import (
     GenerationError,
     InvalidNameError,
     LauncherError,
+    SmartSimError,
     SSConfigError,
     SSContainerError,
     SSUnsupportedError,
 )
 from .experiment import Experiment
-from .settings.batch import BatchSettings, SbatchSettings
-from .settings.run import MpiexecSettings, MpirunSettings, RunSettings, SrunSettings
-from .status import Status
+from .settings import (
+    BatchSettings,
+    Container,
+    MpiexecSettings,
+    MpirunSettings,
+    OrterunSettings,
+    RunSettings,
+    SbatchSettings,
+    Singularity,
+    SrunSettings,
+)
+from .status import SmartSimStatus, Status
 from .version import __version__
 
 __all__ = [
@@ -29,6 +39,7 @@ __all__ = [
     "BuildError",
     "Client",
     "ClientError",
+    "Container",
     "DatabaseError",
     "Dataset",
     "Ensemble",
@@ -41,11 +52,15 @@ __all__ = [
     "MpiexecSettings",
     "MpirunSettings",
     "Orchestrator",
+    "OrterunSettings",
     "RunSettings",
     "SSConfigError",
     "SSContainerError",
     "SSUnsupportedError",
     "SbatchSettings",
+    "Singularity",
+    "SmartSimError",
+    "SmartSimStatus",
     "SrunSettings",
     "Status",
     "__version__",

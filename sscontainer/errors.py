@@ -3,6 +3,11 @@
 Every message says what was wrong and how to fix it. User-input errors also
 derive from ``ValueError`` (or ``FileNotFoundError``) so code written against
 the builtin exceptions keeps working.
+
+SmartSim's classes (``smartsim.error``) are here too, and sscontainer's errors
+also derive from the SmartSim class (or builtin) SmartSim raises in the same
+case, so a driver's ``except SmartSimError``, ``except TypeError`` or
+``except FileExistsError`` works as it did with SmartSim.
 """
 
 from __future__ import annotations
@@ -10,12 +15,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
-class SSContainerError(Exception):
+class SmartSimError(Exception):
+    """SmartSim's base error (``smartsim.error.SmartSimError``)."""
+
+
+class SSInternalError(Exception):
+    """SmartSim's base of configuration and launcher errors (``smartsim.error``)."""
+
+
+class SSContainerError(SmartSimError):
     """Base of every error sscontainer raises on purpose."""
 
 
 # --- bad input ---------------------------------------------------------------
-class SSConfigError(SSContainerError, ValueError):
+class SSConfigError(SSContainerError, SSInternalError, ValueError):
     """A setting, argument or file given by the user is invalid."""
 
 
@@ -31,7 +44,7 @@ class MissingFileError(SSConfigError, FileNotFoundError):
     """A file the user referred to does not exist."""
 
 
-class ExecutableNotFoundError(SSConfigError):
+class ExecutableNotFoundError(SSConfigError, FileNotFoundError):
     """The executable of a run settings object cannot be found."""
 
 
@@ -56,7 +69,7 @@ class GenerationError(SSContainerError):
     """Run directories could not be generated."""
 
 
-class LauncherError(SSContainerError):
+class LauncherError(SSContainerError, SSInternalError):
     """A launcher could not start, poll or stop a job."""
 
 
@@ -92,3 +105,52 @@ class BuildError(SSContainerError):
 
 class BackendError(SSContainerError):
     """An ML backend is missing or failed."""
+
+
+# --- SmartSim's names, and the builtins SmartSim raises ------------------------------
+class ArgumentTypeError(SSConfigError, TypeError):
+    """An argument has the wrong type (SmartSim raises ``TypeError`` here)."""
+
+
+class UserStrategyError(SSConfigError):
+    """A user-provided ensemble permutation strategy returned something unusable."""
+
+
+class SSReservedKeywordError(SSConfigError):
+    """A reserved keyword (argument, name) was used where it is not allowed."""
+
+
+class SSDBIDConflictError(EntityExistsError):
+    """Two databases of one experiment would share a ``db_identifier``."""
+
+
+class UnsupportedArgumentError(SSUnsupportedError, SSConfigError):
+    """A keyword argument is neither a SmartSim argument nor a server setting."""
+
+
+class PreviewFormatError(SSUnsupportedError):
+    """``Experiment.preview`` was asked for an output format it cannot write."""
+
+
+class EntityDirExistsError(GenerationError, FileExistsError):
+    """A run directory already exists and ``overwrite`` was not given."""
+
+
+class ParameterWriterError(GenerationError):
+    """A tagged input file could not be read or written."""
+
+
+class SSDBFilesNotParseable(DatabaseError):
+    """A database checkpoint file is missing or cannot be read."""
+
+
+class LauncherUnsupportedFeature(LauncherError):
+    """The launcher cannot do what was asked."""
+
+
+class AllocationError(LauncherError):
+    """A workload-manager allocation is missing or unusable."""
+
+
+class ShellError(LauncherError):
+    """A command the launcher ran failed."""

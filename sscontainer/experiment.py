@@ -1,88 +1,107 @@
-"""Experiment: create entities, generate their directories, start/poll/stop them."""
+"""Experiment: create entities, generate their directories, start/poll/stop them.
+
+The public API and its behaviour follow SmartSim 0.8's ``Experiment``; the
+README lists where sscontainer deliberately differs.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
-import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .db.databases import Databases
 from .entities.ensemble import Ensemble
 from .entities.model import Model, SSEntity
 from .entities.orchestrator import Orchestrator
-from .entities.steps import model_step, write_colocated_config
-from .errors import EntityExistsError, SSConfigError, SSContainerError, SSUnsupportedError
+from .errors import (
+    ArgumentTypeError,
+    EntityExistsError,
+    SSConfigError,
+    UnsupportedArgumentError,
+)
+from .experiment_jobs import Entity, JobControl, _makedirs
 from .generation.generator import entity_dir, generate_model
 from .interrupts import InterruptGuard
-from .jobs import Job, JobTable
+from .jobs import JobTable
 from .launchers.base import Launcher
 from .launchers.registry import LAUNCHERS, make_launcher
-from .manifest import ManifestEntry, adopt_entry, load_manifest, record_end, record_launch
+from .log import get_logger
+from .manifest import adopt_entry, load_manifest
 from .names import validate_name
 from .placement import Planner
-from .preview import preview_text
-from .settings.batch import BatchSettings, SbatchSettings
+from .settings.batch import BatchSettings
 from .settings.containers import ContainerSettings
-from .settings.run import ArgValue, RunSettings, settings_class_for
-from .status import Status
+from .settings.run import ArgValue, RunSettings, create_run_settings
+from .settings.settings import create_batch_settings
+from .settings.smartsim_containers import Container
 from .summary import TABLE_STYLES
 
-Entity = Model | Ensemble | Orchestrator
+logger = get_logger("sscontainer.experiment")
+OTHER_WORKLOAD_MANAGERS = ("pbs", "pals", "lsf", "sge", "dragon", "cobalt")
 
 
 def _resolve_launcher(launcher: str) -> str:
+    if not isinstance(launcher, str):
+        raise ArgumentTypeError(f"launcher must be a string, got {launcher!r}")
+    launcher = launcher.lower()
     if launcher == "auto":
         return "slurm" if shutil.which("sbatch") else "local"
     if launcher not in LAUNCHERS:
-        raise SSConfigError(
-            f"launcher {launcher!r} is not known: use one of auto, {', '.join(LAUNCHERS)}"
-        )
+        supported = ", ".join(["auto", *LAUNCHERS])
+        what = "is not supported by sscontainer" if launcher in OTHER_WORKLOAD_MANAGERS else (
+            "is not known")
+        raise UnsupportedArgumentError(f"launcher {launcher!r} {what}: use one of {supported}")
     return launcher
 
 
-class Experiment:
-    """A workflow: its entities, their run directories and their jobs."""
+class Experiment(JobControl):
+    """A workflow: its entities, their run directories and their jobs.
+
+    Starting, stopping and watching jobs is :class:`~sscontainer.experiment_jobs.JobControl`.
+    """
 
     def __init__(self, name: str, exp_path: str | None = None, launcher: str = "local") -> None:
         self.name = validate_name(name, "experiment name")
+        if exp_path is not None and not isinstance(exp_path, (str, os.PathLike)):
+            raise ArgumentTypeError(f"exp_path must be a str, got {exp_path!r}")
         self.exp_path = os.path.abspath(exp_path or os.path.join(os.getcwd(), name))
         self._launcher_name = _resolve_launcher(launcher)
         self._launcher: Launcher | None = None
         self._entities: dict[str, Entity] = {}
+        self.db_identifiers: set[str] = set()
         self._jobs = JobTable()
         self._interrupts = InterruptGuard(lambda: self._stop_jobs(self._jobs.running()))
         self._databases = Databases(self.exp_path)
         self._planner = Planner(self.name, self.exp_path, self._launcher_name)
-
-    # --- factories ---------------------------------------------------------------
-    @property
-    def launcher(self) -> str:
-        return self._launcher_name
 
     def _get_launcher(self) -> Launcher:
         if self._launcher is None:
             self._launcher = make_launcher(self._launcher_name)
         return self._launcher
 
+    # --- factories ---------------------------------------------------------------
     def create_run_settings(
         self,
         exe: str,
         exe_args: str | Iterable[str] | None = None,
         run_command: str | None = "auto",
         run_args: Mapping[str, ArgValue] | None = None,
-        env_vars: Mapping[str, str] | None = None,
+        env_vars: Mapping[str, str | None] | None = None,
         container: Any = None,
         **kwargs: Any,
     ) -> RunSettings:
-        if kwargs:
-            raise SSConfigError(f"create_run_settings got unknown arguments {sorted(kwargs)}")
-        if container is None and self._launcher_name == "docker":
-            container = self.default_container  # the exe lives in the image, not here
-        cls = settings_class_for(run_command, self._launcher_name)
-        return cls(exe, exe_args, run_args=run_args, env_vars=env_vars, container=container)
+        """``RunSettings`` for this launcher (``run_command="auto"``: ``srun`` under Slurm)."""
+        if self._launcher_name == "docker":
+            if container is None:
+                container = self.default_container  # the exe lives in the image, not here
+            elif isinstance(container, Container):
+                container = container.to_container_settings()
+        return create_run_settings(
+            self._launcher_name, exe, exe_args, run_command, run_args, env_vars,
+            container=container, **kwargs,
+        )
 
     @property
     def default_container(self) -> ContainerSettings:
@@ -117,25 +136,30 @@ class Experiment:
         batch_args: Mapping[str, ArgValue] | None = None,
         **kwargs: Any,
     ) -> BatchSettings:
-        if kwargs:
-            raise SSConfigError(f"create_batch_settings got unknown arguments {sorted(kwargs)}")
-        if self._launcher_name != "slurm":
-            raise SSUnsupportedError(
-                f"batch settings need a workload manager; this experiment uses the "
-                f"{self._launcher_name!r} launcher: use launcher='slurm'"
-            )
-        return SbatchSettings(nodes, time, queue, account, batch_args)
+        return create_batch_settings(
+            self._launcher_name, nodes=nodes, time=time, queue=queue, account=account,
+            batch_args=batch_args, **kwargs,
+        )
 
     def _register(self, entity: Entity) -> None:
         names = {entity.name, *(m.name for m in getattr(entity, "models", []))}
-        for existing in self._entities.values():
+        for key, existing in self._entities.items():
+            if isinstance(entity, Orchestrator) and isinstance(existing, Orchestrator):
+                continue  # the same identifier twice: refused when both would run
             taken = {existing.name, *(m.name for m in getattr(existing, "models", []))}
             if names & taken:
                 raise EntityExistsError(
                     f"an entity named {sorted(names & taken)[0]!r} already exists in experiment "
-                    f"{self.name!r}: entity names must be unique"
+                    f"{self.name!r} ({key}): entity names must be unique"
                 )
         self._entities[entity.name] = entity
+
+    def _entity_path(self, name: object, path: str | None) -> str:
+        if name is None:
+            raise AttributeError("Entity has no name. Please set name attribute.")
+        if path is not None and not isinstance(path, (str, os.PathLike)):
+            raise ArgumentTypeError(f"path must be a str, got {path!r}")
+        return os.path.abspath(path or os.path.join(self.exp_path, str(name)))
 
     def create_model(
         self,
@@ -147,8 +171,10 @@ class Experiment:
         batch_settings: BatchSettings | None = None,
         params_as_args: Iterable[str] | None = None,
     ) -> Model:
+        """A model that runs in ``path`` (default ``<exp_path>/<name>``, made at start)."""
         model = Model(
-            name, params, run_settings, path, params_as_args, batch_settings, enable_key_prefixing
+            name, params, run_settings, self._entity_path(name, path), params_as_args,
+            batch_settings, enable_key_prefixing,
         )
         self._register(model)
         return model
@@ -157,15 +183,17 @@ class Experiment:
         self,
         name: str,
         params: Mapping[str, Any] | None = None,
+        batch_settings: BatchSettings | None = None,
         run_settings: RunSettings | None = None,
         replicas: int | None = None,
         perm_strategy: str | Callable[..., Any] = "all_perm",
-        batch_settings: BatchSettings | None = None,
-        n_models: int | None = None,
         path: str | None = None,
+        **kwargs: Any,
     ) -> Ensemble:
+        """Members run in ``<path>/<name>_<i>`` (default path ``<exp_path>/<name>``)."""
         ensemble = Ensemble(
-            name, params, run_settings, replicas, perm_strategy, batch_settings, n_models, path
+            name, params, self._entity_path(name, path), batch_settings=batch_settings,
+            run_settings=run_settings, perm_strat=perm_strategy, replicas=replicas, **kwargs,
         )
         self._register(ensemble)
         return ensemble
@@ -173,153 +201,76 @@ class Experiment:
     def create_database(
         self,
         port: int = 6379,
+        path: str | None = None,
         db_nodes: int = 1,
         batch: bool = False,
         hosts: str | Iterable[str] | None = None,
         run_command: str = "auto",
         interface: str | Iterable[str] = "lo",
+        account: str | None = None,
+        time: str | None = None,
+        queue: str | None = None,
+        single_cmd: bool = True,
         db_identifier: str = "orchestrator",
         **kwargs: Any,
     ) -> Orchestrator:
         """A database of ``db_nodes`` shards (1: standalone; >=3: a Redis Cluster)."""
+        if db_identifier in self.db_identifiers:
+            logger.warning(
+                f"A database with the identifier {db_identifier} has already been made: an "
+                "error will be raised if both are started"
+            )
         orch = Orchestrator(
-            port=port,
-            db_nodes=db_nodes,
-            interface=interface,
-            hosts=hosts,
-            batch=batch,
-            run_command=run_command,
-            db_identifier=db_identifier,
-            path=os.path.join(self.exp_path, db_identifier),
-            **kwargs,
+            path=self._entity_path(db_identifier, path), port=port, interface=interface,
+            launcher=self._launcher_name, run_command=run_command, db_nodes=db_nodes,
+            batch=batch, hosts=hosts, account=account, time=time, single_cmd=single_cmd,
+            db_identifier=db_identifier, queue=queue, **kwargs,
         )
+        self.db_identifiers.add(db_identifier)
         self._register(orch)
         return orch
 
+    def reconnect_orchestrator(self, checkpoint: str) -> Orchestrator:
+        """The running database an earlier driver started (its ``checkpoint_file``)."""
+        launchers: dict[str, Launcher] = {self.launcher: self._get_launcher()}
+
+        def launcher_for(name: str) -> Launcher:
+            if name not in launchers:
+                launchers[name] = make_launcher(name)
+            return launchers[name]
+
+        orch, jobs = self._databases.reconnect(os.fspath(checkpoint), launcher_for)
+        for job in jobs:
+            self._jobs.add(job)
+        self.db_identifiers.add(orch.db_identifier)
+        return orch
+
     # --- generation --------------------------------------------------------------
-    def generate(self, *entities: Entity, tag: str | None = None, overwrite: bool = False) -> None:
-        """Create ``<exp_path>/<entity>/`` run directories with their files."""
-        os.makedirs(self.exp_path, exist_ok=True)
-        for entity in self._check_entities(entities):
-            if isinstance(entity, Orchestrator):
-                os.makedirs(entity.path, exist_ok=True)
-            elif isinstance(entity, Ensemble):
-                for member in entity.models:
-                    generate_model(
-                        member, entity_dir(self.exp_path, member, entity.name), overwrite, tag
-                    )
-            else:
-                generate_model(entity, entity_dir(self.exp_path, entity), overwrite, tag)
-
-    # --- lifecycle ---------------------------------------------------------------
-    def _check_entities(self, entities: Iterable[Any]) -> list[Entity]:
-        out: list[Entity] = []
-        for entity in entities:
-            if not isinstance(entity, (Model, Ensemble, Orchestrator)):
-                raise SSConfigError(
-                    "expected a Model, Ensemble or Orchestrator created by this experiment, "
-                    f"got {entity!r}"
-                )
-            out.append(entity)
-        return out
-
-    @staticmethod
-    def _members(entities: Iterable[Entity]) -> list[Model]:
-        models: list[Model] = []
-        for entity in entities:
-            if isinstance(entity, Ensemble):
-                models.extend(entity.models)
-            elif isinstance(entity, Model):
-                models.append(entity)
-        return models
-
-    def _job_names(self, entities: Iterable[Entity]) -> list[str]:
-        names: list[str] = []
-        for entity in entities:
-            if isinstance(entity, Orchestrator):
-                names.extend(f"{entity.name}_{i}" for i in range(entity.num_shards))
-            else:
-                names.extend(m.name for m in self._members([entity]))
-        return names
-
-    # --- databases ------------------------------------------------------------------
-    def _start_database(self, orch: Orchestrator) -> None:
-        place = self._planner.orchestrator(orch.name)
-        self._databases.start(orch, self._get_launcher(), place, self._track)
-
-    def start(
+    def generate(
         self,
         *entities: Entity,
-        block: bool = True,
-        summary: bool = False,
-        kill_on_interrupt: bool = True,
+        tag: str | None = None,
+        overwrite: bool = False,
+        verbose: bool = False,
     ) -> None:
-        """Launch entities (databases first); with ``block`` wait until the models end."""
-        checked = self._check_entities(entities)
-        for orch in [e for e in checked if isinstance(e, Orchestrator)]:
-            self._start_database(orch)
-        models = self._members(checked)
-        for model in models:
-            job = self._jobs.get(model.name)
-            if job is not None and not job.refresh().is_terminal:
-                raise SSConfigError(
-                    f"{model.name!r} is still running: stop it or wait before starting it again"
-                )
-        if kill_on_interrupt:
-            self._interrupts.install()
-        launcher = self._get_launcher()
-        launched: list[Job] = []
-        try:
-            db_env = self._databases.env()
-            for entity in checked:
-                if not isinstance(entity, Orchestrator):
-                    launched.extend(self._launch(entity, launcher, db_env))
-            if block:
-                self._jobs.wait(launched)
-        except KeyboardInterrupt:
-            if kill_on_interrupt:
-                self._stop_jobs(launched)
-            raise
-        if summary:
-            print(self.summary(), flush=True)
-
-    def _launch(
-        self, entity: Model | Ensemble, launcher: Launcher, db_env: dict[str, str]
-    ) -> list[Job]:
-        """Launch a model, or an ensemble's members (one job array when batched on Slurm)."""
-        from .ml.hooks import load_model_assets  # [ml]
-
-        steps = []
-        for model in self._members([entity]):
-            place = self._planner.model(model)
-            load_model_assets(model, db_env)  # [ml] its ML models/scripts first: clear error
-            write_colocated_config(model, place)
-            steps.append(model_step(model, db_env, place))
-        start_array = getattr(launcher, "start_array", None)
-        if isinstance(entity, Ensemble) and entity.batch_settings and callable(start_array):
-            batch = tuple(entity.batch_settings.format_batch_args())
-            steps = [dataclasses.replace(step, batch_args=batch) for step in steps]
-            handles = list(start_array(steps, name=entity.name))
-        else:
-            handles = [launcher.start(step) for step in steps]
-        jobs = [Job(step, handle, launcher) for step, handle in zip(steps, handles, strict=True)]
-        for job in jobs:
-            self._track(job)
-        return jobs
-
-    def _track(self, job: Job) -> None:
-        """Remember a launch here and in the manifest (for status/stop/reconnect later)."""
-        job.on_end = self._record_end
-        self._jobs.add(job)
-        entry = ManifestEntry.from_step(job.step, job.launcher.name, job.handle, job.start_time)
-        ticks = getattr(job.launcher, "start_ticks", None)
-        if callable(ticks) and (value := ticks(job.handle)):
-            entry.labels["sscontainer.pid_start"] = str(value)
-        record_launch(self.exp_path, self.name, entry)
-
-    def _record_end(self, job: Job) -> None:
-        end = job.end_time or 0.0
-        record_end(self.exp_path, job.name, job.handle, job.status.value, job.returncode, end)
+        """Create ``<exp_path>/<entity>/`` run directories with their files."""
+        _makedirs(self.exp_path)
+        for entity in self._check_entities(entities):
+            if isinstance(entity, Orchestrator):
+                entity.set_path(os.path.join(self.exp_path, entity.name))
+                os.makedirs(entity.path, exist_ok=True)
+                continue
+            if isinstance(entity, Ensemble):
+                entity.path = os.path.join(self.exp_path, entity.name)
+                members = [(m, entity_dir(self.exp_path, m, entity.name)) for m in entity.models]
+            else:
+                members = [(entity, entity_dir(self.exp_path, entity))]
+            for model, run_dir in members:
+                generate_model(model, run_dir, overwrite, tag)
+                if verbose:
+                    params = ", ".join(f"{k}={v}" for k, v in model.params.items())
+                    logger.info(f"Configured model {model.name} with "
+                                + (f"params {params}" if params else "no parameters"))
 
     @classmethod
     def reconnect(cls, exp_path: str) -> Experiment:
@@ -340,94 +291,34 @@ class Experiment:
             exp._jobs.add(job)
         return exp
 
-    def _stop_jobs(self, jobs: Iterable[Job]) -> None:
-        for job in jobs:
-            if not job.refresh().is_terminal:
-                try:
-                    job.launcher.stop(job.handle)
-                except SSContainerError as exc:
-                    print(f"sscontainer: could not stop {job.name}: {exc}", file=sys.stderr)
-                job.refresh()
-
-    def stop(self, *entities: Entity) -> None:
-        """Stop the given entities (their jobs end CANCELLED); no entity: every running job."""
-        if not entities:
-            self._stop_jobs(self._jobs.running())
-            self._databases.stop_all()
-        else:
-            checked = self._check_entities(entities)
-            jobs = [self._job_of(m) for m in self._members(checked)]
-            self._stop_jobs(j for j in jobs if j is not None)
-            for orch in [e for e in checked if isinstance(e, Orchestrator)]:
-                self._databases.stop(orch)
-        release = getattr(self._launcher, "release", None)
-        if callable(release) and not self._jobs.running():  # nothing left on its network
-            release(self._planner.labels(self.name))
-
-    @property
-    def jobs(self) -> JobTable:
-        """The jobs this experiment launched (latest per entity)."""
-        return self._jobs
-
-    def _job_of(self, model: Model) -> Job | None:
-        return self._jobs.get(model.name)
-
-    def poll(
-        self, interval: int = 10, verbose: bool = True, kill_on_interrupt: bool = True
-    ) -> None:
-        """Block until every launched job ends, printing status every ``interval`` s."""
-
-        def tick(jobs: list[Job]) -> None:
-            if verbose:
-                for job in jobs:
-                    print(f"{job.name}: {job.status.value}", flush=True)
-
-        try:
-            self._jobs.wait(self._jobs.running(), interval=interval, on_tick=tick)
-        except KeyboardInterrupt:
-            if kill_on_interrupt:
-                self._stop_jobs(self._jobs.running())
-            raise
-
-    def finished(self, entity: Model) -> bool:
-        job = self._job_of(entity)
-        if job is None:
-            raise SSConfigError(f"{entity.name!r} was never launched by this experiment")
-        return job.refresh().is_terminal
-
-    def get_status(self, *entities: Entity) -> list[Status]:
-        statuses = []
-        for name in self._job_names(self._check_entities(entities)):
-            job = self._jobs.get(name)
-            statuses.append(Status.NEVER_STARTED if job is None else job.refresh())
-        return statuses
-
-    def get_returncodes(self, *entities: Entity) -> list[int | None]:
-        codes: list[int | None] = []
-        for name in self._job_names(self._check_entities(entities)):
-            job = self._jobs.get(name)
-            if job is not None:
-                job.refresh()
-            codes.append(None if job is None else job.returncode)
-        return codes
-
     # --- reporting ---------------------------------------------------------------
     def summary(self, style: str = "github") -> str:
+        """Every run of every job: name, type, job id, run id, time, status, return code."""
         if style not in TABLE_STYLES:
             raise SSConfigError(f"summary style {style!r}: use one of {', '.join(TABLE_STYLES)}")
         return self._jobs.table(style)
 
-    def preview(self, *entities: Entity) -> str:
-        """Print (and return) what ``start`` would run, without running anything."""
-        chosen = self._check_entities(entities) or list(self._entities.values())
-        orchestrators = [e for e in chosen if isinstance(e, Orchestrator)]
-        db_env = {k: "<set at start>" for o in orchestrators for k in o.client_env()}
-        db_env.update(self._databases.env())
-        header = f"Experiment {self.name} (launcher: {self._launcher_name}, path: {self.exp_path})"
-        models = [(m, model_step(m, db_env)) for m in self._members(chosen)]
-        text = preview_text(header, orchestrators, models)
-        print(text, flush=True)
-        return text
+    def preview(
+        self,
+        *entities: Entity,
+        verbosity_level: str = "info",
+        output_format: str = "plain_text",
+        output_filename: str | None = None,
+        after: Mapping[str, Sequence[str]] | None = None,
+    ) -> str:
+        """Print (or write to ``output_filename``) what ``start`` would run; runs nothing.
+
+        ``after`` maps entity names to the names they start after (the CLI's DAG).
+        """
+        from .preview_data import preview_experiment
+
+        return preview_experiment(
+            self, self._check_entities(entities) or list(self._entities.values()),
+            verbosity_level, output_format, output_filename, after or {},
+        )
+
+    def __str__(self) -> str:
+        return self.name
 
     def __repr__(self) -> str:
         return f"Experiment({self.name!r}, exp_path={self.exp_path!r}, launcher={self.launcher!r})"

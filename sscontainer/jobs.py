@@ -45,13 +45,22 @@ class Job:
 
 
 class JobTable:
-    """The latest job of every entity launched by one experiment."""
+    """The jobs one experiment launched: the latest per entity, and every run in order."""
 
     def __init__(self) -> None:
         self._jobs: dict[str, Job] = {}
+        self._history: list[Job] = []
 
     def add(self, job: Job) -> None:
         self._jobs[job.name] = job
+        self._history.append(job)
+
+    def runs(self) -> list[tuple[Job, int]]:
+        """Every launch with its run number per entity (SmartSim's RunID), entity by entity."""
+        by_name: dict[str, list[Job]] = {}
+        for job in self._history:
+            by_name.setdefault(job.name, []).append(job)
+        return [(job, run) for jobs in by_name.values() for run, job in enumerate(jobs)]
 
     def get(self, name: str) -> Job | None:
         return self._jobs.get(name)
@@ -102,16 +111,18 @@ class JobTable:
                 on_tick(pending)
 
     def table(self, style: str = "github") -> str:
-        headers = ["Name", "Entity-Type", "JobID", "Status", "Returncode", "Time"]
+        """SmartSim's summary table: one row per run, with an index column."""
+        headers = ["Name", "Entity-Type", "JobID", "RunID", "Time", "Status", "Returncode"]
         rows = [
             [
                 j.name,
                 j.step.entity_type,
                 j.handle[:12],  # container ids: the short form docker prints
+                run,
+                f"{j.run_time:.4f}",
                 j.refresh().value,
-                "" if j.returncode is None else j.returncode,
-                f"{j.run_time:.2f}",
+                "None" if j.returncode is None else j.returncode,
             ]
-            for j in self.all()
+            for j, run in self.runs()
         ]
-        return format_table(headers, rows, style)
+        return format_table(headers, rows, style, show_index=True)

@@ -93,6 +93,10 @@ def _run_settings(
         env_vars={k: str(v) for k, v in (run.get("env") or {}).items()},
         container=container,
     )
+    if type(settings) is RunSettings:
+        # no run command (local, docker): the file's resources are for launchers that use
+        # them, so the same file runs everywhere without "not implemented" warnings
+        return settings
     for key, setter in (
         ("nodes", settings.set_nodes),
         ("tasks", settings.set_tasks),

@@ -133,7 +133,10 @@ def generate(experiment_file: str, launcher: str | None, overwrite: bool, quiet:
 def preview(experiment_file: str, launcher: str | None) -> None:
     """Print the argv, environment, directory and files of every entity."""
     plan = load_plan(experiment_file, launcher)
-    plan.exp.preview(*([plan.database] if plan.database else []), *plan.entities.values())
+    plan.exp.preview(
+        *([plan.database] if plan.database else []), *plan.entities.values(),
+        verbosity_level="developer", after=plan.after,
+    )
 
 
 exp_dir_argument = click.argument(

@@ -75,6 +75,7 @@ def shard_steps(
                 image=place.image,
                 runtime=place.runtime,
                 mounts=place.mounts,
+                batch_args=tuple(orch.shard_batch_args()),  # set_run_arg / set_batch_arg
             )
         )
     return steps

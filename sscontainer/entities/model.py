@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import numbers
 import os
 import tempfile
 import warnings
@@ -10,20 +11,28 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..db.colocated_config import ColocatedConfig, split_db_kwargs
-from ..errors import SSConfigError
+from ..errors import (
+    ArgumentTypeError,
+    EntityExistsError,
+    SSConfigError,
+    SSUnsupportedError,
+)
 from ..names import validate_name
 from ..settings.batch import BatchSettings
 from ..settings.run import RunSettings
 from .assets import AssetsMixin  # [ml] add_ml_model/add_script/add_function
+from .db_kwargs import check_db_kwargs
 from .files import EntityFiles
 
 
+class ColocateDbDeprecationWarning(DeprecationWarning, FutureWarning):
+    """``colocate_db`` is deprecated (SmartSim warns with FutureWarning: both match)."""
+
+
 def _param_to_str(name: str, value: Any) -> str:
-    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+    if isinstance(value, (str, numbers.Number)):
         return str(value)
-    if isinstance(value, bool):
-        return str(value)
-    raise SSConfigError(
+    raise ArgumentTypeError(
         f"param {name!r} has a {type(value).__name__} value {value!r}: "
         "give a string or a number"
     )
@@ -34,7 +43,7 @@ def check_params(params: Mapping[str, Any] | None) -> dict[str, str]:
     if params is None:
         return {}
     if not isinstance(params, Mapping):
-        raise SSConfigError(f"params must be a dict of name -> value, got {params!r}")
+        raise ArgumentTypeError(f"params must be a dict of name -> value, got {params!r}")
     out: dict[str, str] = {}
     for key, value in params.items():
         if not isinstance(key, str) or not key:
@@ -76,6 +85,9 @@ class Model(AssetsMixin, SSEntity):
         batch_settings: BatchSettings | None = None,
         enable_key_prefixing: bool = False,
     ) -> None:
+        if isinstance(path, RunSettings) and not isinstance(run_settings, RunSettings):
+            # Model(name, params, path, run_settings): an order SmartSim's own tests use
+            run_settings, path = path, run_settings or None
         if not isinstance(run_settings, RunSettings):
             raise SSConfigError(
                 f"model {name!r} needs a RunSettings (from exp.create_run_settings), "
@@ -112,6 +124,10 @@ class Model(AssetsMixin, SSEntity):
         rows += [("Configure", p) for p in self.files.tagged]
         return "\n".join(f"{kind:<10} {path}" for kind, path in rows)
 
+    def print_attached_files(self) -> None:
+        """Print :attr:`attached_files_table`."""
+        print(self.attached_files_table)
+
     # --- params ----------------------------------------------------------------
     def params_to_args(self) -> None:
         """Append the params named in ``params_as_args`` to the exe args."""
@@ -138,11 +154,11 @@ class Model(AssetsMixin, SSEntity):
 
     def register_incoming_entity(self, incoming_entity: SSEntity) -> None:
         if not isinstance(incoming_entity, SSEntity):
-            raise SSConfigError(
+            raise ArgumentTypeError(
                 f"register_incoming_entity expects an entity, got {incoming_entity!r}"
             )
         if any(e.name == incoming_entity.name for e in self.incoming_entities):
-            raise SSConfigError(
+            raise EntityExistsError(
                 f"{incoming_entity.name!r} is already registered as incoming to {self.name!r}"
             )
         self.incoming_entities.append(incoming_entity)
@@ -155,10 +171,49 @@ class Model(AssetsMixin, SSEntity):
     def _colocate(self, transport: str, options: dict[str, Any], kwargs: dict[str, Any]) -> None:
         if self.colocated is not None:
             raise SSConfigError(f"model {self.name!r} already has a colocated database")
-        server_conf, ml_threads = split_db_kwargs(kwargs)
+        if self.run_settings.mpmd:
+            raise SSUnsupportedError(
+                "Models colocated with databases cannot be run as a mpmd workload"
+            )
+        if "limit_app_cpus" in kwargs:
+            raise SSUnsupportedError(
+                "Pinning app CPUs via limit_app_cpus is not supported: bind the "
+                "application's CPUs through its run settings (e.g. set_cpu_bindings)"
+            )
+        checked = check_db_kwargs(kwargs, f"colocate_db_{transport}")
+        server_conf, ml_threads = split_db_kwargs(checked)
         self.colocated = ColocatedConfig(
             transport=transport, server_conf=server_conf, ml_threads=ml_threads, **options
         )
+        self.run_settings.colocated_db_settings = self._colocated_db_settings()
+
+    def _colocated_db_settings(self) -> dict[str, Any]:
+        """SmartSim's ``run_settings.colocated_db_settings`` dict, for code that reads it."""
+        config = self.colocated
+        assert config is not None
+        connection: dict[str, Any] = (
+            {"unix_socket": config.unix_socket, "socket_permissions":
+             int(oct(config.socket_permissions)[2:]), "port": 0}
+            if config.transport == "uds"
+            else {"port": config.port, "ifname": config.ifname}
+        )
+        pinning = config.custom_pinning
+        return {
+            **connection,
+            "cpus": config.db_cpus,
+            "custom_pinning": None if pinning is None or pinning == [] else
+            ",".join(str(cpu) for cpu in pinning) if isinstance(pinning, list) else pinning,
+            "debug": config.debug,
+            "db_identifier": config.db_identifier,
+            "rai_args": {
+                "threads_per_queue": config.ml_threads.get("threads_per_queue"),
+                "inter_op_parallelism": config.ml_threads.get("inter_op_threads"),
+                "intra_op_parallelism": config.ml_threads.get("intra_op_threads"),
+            },
+            "extra_db_args": dict(config.server_conf),
+            "db_models": getattr(self, "_db_models", []),  # the live lists, as SmartSim
+            "db_scripts": getattr(self, "_db_scripts", []),
+        }
 
     def colocate_db_uds(
         self,
@@ -177,6 +232,7 @@ class Model(AssetsMixin, SSEntity):
         its own socket under the temp directory, so two colocated models on one
         node never share a server by accident.
         """
+        kwargs.pop("port", None)  # SmartSim ignores a port here: a socket has none
         if unix_socket is None:
             digest = hashlib.sha1(f"{self.path}/{self.name}".encode()).hexdigest()[:12]
             unix_socket = os.path.join(tempfile.gettempdir(), f"ssc-{digest}.sock")
@@ -218,7 +274,7 @@ class Model(AssetsMixin, SSEntity):
         """Deprecated alias of :meth:`colocate_db_tcp`."""
         warnings.warn(
             "Model.colocate_db is deprecated: use colocate_db_tcp (or colocate_db_uds)",
-            DeprecationWarning,
+            ColocateDbDeprecationWarning,
             stacklevel=2,
         )
         self.colocate_db_tcp(*args, **kwargs)

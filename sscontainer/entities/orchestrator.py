@@ -12,11 +12,21 @@ from ..db.colocated_config import split_db_kwargs
 from ..db.live_config import LiveConfig
 from ..db.server import ping
 from ..db.server_config import ShardConfig, validate_directive
-from ..errors import DatabaseError, SSConfigError
+from ..errors import DatabaseError, SSConfigError, UnsupportedArgumentError
+from ..log import get_logger
 from ..names import validate_name
+from ..settings.batch import SbatchSettings
+from .db_kwargs import check_db_kwargs
 from .model import SSEntity
 
 DEFAULT_DB_IDENTIFIER = "orchestrator"
+CHECKPOINT_NAME = "smartsim_db.dat"  # SmartSim's name for the file reconnect reads
+# options sscontainer sets on each shard's job itself (SmartSim's reserved srun/sbatch args)
+RESERVED_SHARD_ARGS = frozenset({
+    "nodes", "N", "ntasks", "n", "ntasks-per-node", "output", "o", "error", "e",
+    "job-name", "J", "jobid", "multi-prog", "w", "chdir", "D",
+})
+logger = get_logger("sscontainer.orchestrator")
 
 
 class Orchestrator(SSEntity):
@@ -30,22 +40,41 @@ class Orchestrator(SSEntity):
 
     def __init__(
         self,
-        port: int = 6379,
-        db_nodes: int = 1,
-        interface: str | Iterable[str] = "lo",
-        hosts: str | Iterable[str] | None = None,
-        batch: bool = False,
-        run_command: str = "auto",
-        db_identifier: str = DEFAULT_DB_IDENTIFIER,
         path: str | None = None,
+        port: int = 6379,
+        interface: str | Iterable[str] = "lo",
+        launcher: str = "local",
+        run_command: str = "auto",
+        db_nodes: int = 1,
+        batch: bool = False,
+        hosts: str | Iterable[str] | None = None,
+        account: str | None = None,
+        time: str | None = None,
+        alloc: str | None = None,
+        single_cmd: bool = False,
+        *,
+        threads_per_queue: int | None = None,
+        inter_op_threads: int | None = None,
+        intra_op_threads: int | None = None,
+        db_identifier: str = DEFAULT_DB_IDENTIFIER,
         password: str | None = None,
         **kwargs: Any,
     ) -> None:
+        """SmartSim's signature (``path`` first). Extra ``kwargs`` are server settings
+        (``maxmemory="1gb"``); any other name is refused (``UnsupportedArgumentError``)."""
+        if isinstance(path, int) and not isinstance(path, bool):
+            # Orchestrator(6780, ...): a port given first, as SmartSim's own tests do
+            port, path = path, None
         super().__init__(validate_name(db_identifier, "db_identifier"), path, None)
         self.db_identifier = db_identifier
         if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
             raise SSConfigError(f"port must be an integer in 1-65535, got {port!r}")
         self.port = port
+        if db_nodes == 2 and not isinstance(db_nodes, bool):  # SmartSim: SSUnsupportedError
+            raise UnsupportedArgumentError(
+                "db_nodes=2 is not possible: Redis Cluster needs at least 3 master shards; "
+                "use db_nodes=1 (standalone) or db_nodes>=3 (cluster)"
+            )
         self.db_nodes = validate_db_nodes(db_nodes)
         last = port + self.db_nodes - 1
         if last > 65535 or (self.db_nodes > 1 and last + 10000 > 65535):
@@ -59,17 +88,106 @@ class Orchestrator(SSEntity):
         self.interfaces = interfaces
         interface_address(interfaces[0])  # an unknown interface fails here, not at start
         self.hosts = [hosts] if isinstance(hosts, str) else list(hosts or [])
+        self.launcher = launcher
         self.batch = bool(batch)
+        if self.batch and launcher == "local":
+            raise SSConfigError("a local orchestrator cannot be launched with batch=True")
         self.run_command = run_command
+        self.single_cmd = bool(single_cmd)
+        self.alloc = alloc
         self.db_cpus = int(kwargs.pop("db_cpus", 1))
-        kwargs.pop("single_cmd", None)  # SmartSim's MPMD switch: one command per shard here
-        self.server_conf, self.ml_threads = split_db_kwargs(kwargs)
+        for ignored in ("queue", "gpus_per_shard", "cpus_per_shard"):  # SmartSim: PBS/LSF
+            kwargs.pop(ignored, None)
+        threads = {
+            key: value
+            for key, value in (
+                ("threads_per_queue", threads_per_queue),
+                ("inter_op_threads", inter_op_threads),
+                ("intra_op_threads", intra_op_threads),
+            )
+            if value is not None
+        }
+        settings = check_db_kwargs({**kwargs, **threads}, "Orchestrator")
+        self.server_conf, self.ml_threads = split_db_kwargs(settings)
         for key, value in self.server_conf.items():
             validate_directive(key, value)
+        self.run_args: dict[str, str | None] = {}
+        self.batch_settings: SbatchSettings | None = None
+        if self.batch:
+            self.batch_settings = SbatchSettings(
+                nodes=self.db_nodes, time=time or "", account=account
+            )
         self.password = password
         # set by a launcher whose shards run on their own network (all interfaces there)
         self.bind_override: str | None = None
         self._addresses: list[ServerAddress] = []
+
+    # --- SmartSim's attributes and setters ---------------------------------------------
+    @property
+    def queue_threads(self) -> int | None:
+        return self.ml_threads.get("threads_per_queue")
+
+    @property
+    def inter_threads(self) -> int | None:
+        return self.ml_threads.get("inter_op_threads")
+
+    @property
+    def intra_threads(self) -> int | None:
+        return self.ml_threads.get("intra_op_threads")
+
+    @property
+    def ports(self) -> list[int]:
+        """The TCP port of every shard."""
+        return [self.port + i for i in range(self.db_nodes)]
+
+    @property
+    def checkpoint_file(self) -> str:
+        """Where a started database records how to reach it (``reconnect_orchestrator``)."""
+        return os.path.join(self.path, CHECKPOINT_NAME)
+
+    def set_path(self, new_path: str) -> None:
+        self.path = os.path.abspath(new_path)
+
+    def set_run_arg(self, arg: str, value: str | None = None) -> None:
+        """An option for the command that launches each shard (``srun``-style name).
+
+        Under Slurm each shard is a job, so the option reaches its ``sbatch``;
+        the options sscontainer sets itself are refused with a warning.
+        """
+        if arg.lstrip("-") in RESERVED_SHARD_ARGS:
+            logger.warning(f"Can not set run argument {arg}: it is a reserved keyword in "
+                           "Orchestrator")
+            return
+        self.run_args[arg.lstrip("-")] = value
+
+    def set_batch_arg(self, arg: str, value: str | None = None) -> None:
+        """A batch option; only for an orchestrator made with ``batch=True``."""
+        if self.batch_settings is None:
+            raise SSConfigError(
+                "Not running as batch, cannot set batch_arg: create the database with "
+                "batch=True"
+            )
+        if arg.lstrip("-") in RESERVED_SHARD_ARGS:
+            logger.warning(f"Can not set batch argument {arg}: it is a reserved keyword in "
+                           "Orchestrator")
+            return
+        self.batch_settings.set(arg.lstrip("-"), value)
+
+    def set_walltime(self, walltime: str) -> None:
+        if self.batch_settings is None:
+            raise SSConfigError("Not running as batch, cannot set walltime")
+        self.batch_settings.set_walltime(walltime)
+
+    def shard_batch_args(self) -> list[str]:
+        """``sbatch`` options for every shard's job (its run and batch args)."""
+        args = [f"--{k}" if v is None else f"--{k}={v}" for k, v in self.run_args.items()]
+        if self.batch_settings is not None:
+            given = {a.split("=", 1)[0] for a in args}
+            args += [
+                a for a in self.batch_settings.format_batch_args()
+                if a.split("=", 1)[0] not in given | {"--nodes"}
+            ]
+        return args
 
     # --- where it listens ----------------------------------------------------------
     @property

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping
 
 from ..db.colocated_config import ColocatedConfig
-from ..launchers.step import Mount, Resources, Step
+from ..launchers.step import Mount, Step
 from .model import Model
 
 SUPERVISOR_MODULE = "sscontainer.db.colocated"
@@ -88,24 +88,21 @@ def model_step(
     to its own server for the application.
     """
     rs = model.run_settings
-    env = {**dict(db_env or {}), **key_env(model), **rs.env_vars}
+    own: dict[str, str] = {}
+    for settings in (rs, *rs.mpmd):  # MPMD parts share one process environment here
+        # None: take the launching environment's value, which a launch inherits anyway
+        own.update({k: v for k, v in settings.env_vars.items() if v is not None})
+    env = {**dict(db_env or {}), **key_env(model), **own}
     batch = model.batch_settings.format_batch_args() if model.batch_settings else []
     return Step(
         name=model.name,
         entity_type=model.entity_type,
-        argv=tuple(rs.launch_argv(_wrapper(model, place.python))),
+        argv=tuple(rs.launch_argv(_wrapper(model, place.python), cwd=model.path)),
         cwd=model.path,
         out=os.path.join(model.path, f"{model.name}.out"),
         err=os.path.join(model.path, f"{model.name}.err"),
         env=env,
-        resources=Resources(
-            nodes=rs.nodes,
-            ntasks=rs.tasks,
-            tasks_per_node=rs.tasks_per_node,
-            cpus_per_task=rs.cpus_per_task,
-            walltime=rs.walltime,
-            gpus=rs.gpus,
-        ),
+        resources=rs.resources(),
         batch_args=tuple(batch),
         image=place.image,
         runtime=place.runtime,

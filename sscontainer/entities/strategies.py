@@ -7,7 +7,7 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..errors import SSConfigError
+from ..errors import SSConfigError, UnsupportedArgumentError, UserStrategyError
 
 ParamSets = list[dict[str, Any]]
 Strategy = Callable[[list[str], list[list[Any]], "int | None"], ParamSets]
@@ -33,19 +33,29 @@ def step_values(
 def random_perm(
     names: list[str], values: list[list[Any]], n_models: int | None = None
 ) -> ParamSets:
-    """``n_models`` distinct combinations drawn at random from the product."""
+    """``n_models`` distinct combinations drawn at random from the product.
+
+    As in SmartSim, without ``n_models`` (or with as many as there are
+    combinations, or more) every combination is used.
+    """
     combos = all_perm(names, values)
-    if n_models is None or isinstance(n_models, bool) or not isinstance(n_models, int):
-        raise SSConfigError("the 'random' strategy needs n_models, a positive integer")
-    if not 1 <= n_models <= len(combos):
-        raise SSConfigError(
-            f"n_models={n_models} but the parameters give {len(combos)} combinations: "
-            f"ask for between 1 and {len(combos)}"
-        )
-    return random.sample(combos, n_models)
+    if n_models is None or n_models == 0:
+        return combos
+    if isinstance(n_models, bool) or not isinstance(n_models, int) or n_models < 0:
+        raise SSConfigError(f"n_models must be a positive integer, got {n_models!r}")
+    return random.sample(combos, n_models) if n_models < len(combos) else combos
 
 
 STRATEGIES: dict[str, Strategy] = {"all_perm": all_perm, "step": step_values, "random": random_perm}
+
+
+def check_strategy(strategy: object) -> None:
+    """A known strategy name or a callable (SmartSim: ``SSUnsupportedError`` otherwise)."""
+    if not callable(strategy) and not (isinstance(strategy, str) and strategy in STRATEGIES):
+        raise UnsupportedArgumentError(
+            f"perm_strategy {strategy!r} is not known: use one of {', '.join(STRATEGIES)} "
+            "or a callable(names, values, n_models) returning a list of dicts"
+        )
 
 
 def expand_params(
@@ -62,23 +72,21 @@ def expand_params(
         if not vals:
             raise SSConfigError(f"parameter {name!r} has an empty list of values")
         values.append(vals)
+    check_strategy(strategy)
     if callable(strategy):
         result = strategy(names, values, n_models)
-    elif isinstance(strategy, str) and strategy in STRATEGIES:
-        result = STRATEGIES[strategy](names, values, n_models)
     else:
-        raise SSConfigError(
-            f"perm_strategy {strategy!r} is not known: use one of {', '.join(STRATEGIES)} "
-            "or a callable(names, values, n_models) returning a list of dicts"
-        )
+        result = STRATEGIES[str(strategy)](names, values, n_models)
     return _checked(result, names)
 
 
 def _checked(result: Any, names: Sequence[str]) -> ParamSets:
     if not isinstance(result, list) or not all(isinstance(r, dict) for r in result):
-        raise SSConfigError("a custom perm_strategy must return a list of dicts")
+        raise UserStrategyError("a custom perm_strategy must return a list of dicts")
     for r in result:
         unknown = set(r) - set(names)
         if unknown:
-            raise SSConfigError(f"perm_strategy returned unknown parameters {sorted(unknown)}")
+            raise UserStrategyError(
+                f"perm_strategy returned unknown parameters {sorted(unknown)}"
+            )
     return result

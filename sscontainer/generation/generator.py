@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from ..entities.files import EntityFiles
 from ..entities.model import Model
-from ..errors import GenerationError
+from ..errors import EntityDirExistsError, GenerationError
 from .tags import DEFAULT_TAG, configure_file
 
 
@@ -21,7 +21,7 @@ def prepare_dir(path: str, overwrite: bool) -> None:
     """Create ``path``; an existing one is an error unless ``overwrite``."""
     if os.path.lexists(path):
         if not overwrite:
-            raise GenerationError(
+            raise EntityDirExistsError(
                 f"{path} already exists: pass overwrite=True to generate() (CLI: --overwrite) "
                 "to replace it, or remove it"
             )

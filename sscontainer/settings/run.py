@@ -1,8 +1,11 @@
-"""Run settings: how an entity's executable is launched (exe, args, run command).
+"""Run settings: how an entity's executable is launched (SmartSim's ``RunSettings`` API).
 
-A ``RunSettings`` builds the launch argv as a list: run command + its options +
-exe + exe args. Subclasses know the option syntax of ``srun``, ``mpirun`` and
-``mpiexec``; the plain class runs the executable directly.
+A ``RunSettings`` holds the executable, its arguments, a run command (``srun``,
+``mpirun`` ...) and that command's options in ``run_args``. The launch argv is
+run command + formatted run args + exe + exe args, as an argument list. This
+class runs the executable directly and passes ``run_args`` literally, as
+SmartSim's does; ``srun.py`` and ``mpi.py`` hold the classes that know their
+run command's option syntax, and whose resource setters write ``run_args``.
 """
 
 from __future__ import annotations
@@ -14,118 +17,175 @@ import shutil
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..errors import ExecutableNotFoundError, SSConfigError
+from ..errors import ArgumentTypeError, SSConfigError
+from ..launchers.step import Resources
+from ..log import get_logger
+from .checks import (  # noqa: F401 - check_* are imported from here by other modules
+    as_arg_list,
+    check_env,
+    check_host_list,
+    check_positive,
+    check_walltime,
+    resolve_exe,
+)
+
+_as_arg_list = as_arg_list  # the name other modules imported before
 
 ArgValue = str | int | float | None
+EnvValue = str | int | float | None
 
+logger = get_logger("sscontainer.settings")
 
-def _as_arg_list(args: str | Iterable[str] | None, what: str) -> list[str]:
-    if args is None:
-        return []
-    if isinstance(args, str):
-        try:
-            return shlex.split(args)
-        except ValueError as exc:
-            raise SSConfigError(f"{what} {args!r} cannot be split: {exc}; pass a list") from exc
-    out = list(args)
-    for arg in out:
-        if not isinstance(arg, str):
-            raise SSConfigError(
-                f"{what} must be strings, got {type(arg).__name__} {arg!r}: quote it as a string"
-            )
-    return out
-
-
-def check_positive(value: int, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SSConfigError(f"{what} must be a positive integer, got {value!r}")
-    return value
-
-
-def check_walltime(walltime: str, what: str) -> str:
-    parts = walltime.split(":") if isinstance(walltime, str) else []
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
-        raise SSConfigError(f"{what} must be 'HH:MM:SS', got {walltime!r}")
-    return walltime
-
-
-def resolve_exe(exe: str, in_container: bool = False) -> str:
-    """Absolute path of ``exe`` (searched on PATH when it has no slash).
-
-    Inside a container the executable lives in the image, so it is kept as given.
-    """
-    if not isinstance(exe, str) or not exe.strip():
-        raise ExecutableNotFoundError("exe is empty: give the program to run, e.g. exe='python'")
-    if in_container:
-        return exe
-    if os.sep in exe:
-        path = os.path.abspath(os.path.expanduser(exe))
-        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-            raise ExecutableNotFoundError(
-                f"executable {exe!r} does not exist or is not executable: check the path"
-            )
-        return path
-    found = shutil.which(exe)
-    if found is None:
-        raise ExecutableNotFoundError(
-            f"executable {exe!r} was not found on PATH: install it or give its full path"
-        )
-    return found
+# SmartSim keyword arguments a settings class may receive and not use
+IGNORED_SMARTSIM_KWARGS = frozenset({"alloc", "fail_if_missing_exec"})
 
 
 class RunSettings:
-    """Launch an executable directly (the local launcher's default)."""
+    """Launch an executable, directly or through a run command taken literally."""
 
-    run_command: str | None = None
+    # options a user may not set: the launcher sets them (SmartSim's reserved_run_args)
+    reserved_run_args: frozenset[str] = frozenset()
+    # resource -> the run_args key that holds it, for subclasses whose run command has one
+    resource_args: Mapping[str, str] = {}
 
     def __init__(
         self,
         exe: str,
         exe_args: str | Iterable[str] | None = None,
-        run_command: str | None = None,
+        run_command: str | None = "",
         run_args: Mapping[str, ArgValue] | None = None,
-        env_vars: Mapping[str, str] | None = None,
+        env_vars: Mapping[str, EnvValue] | None = None,
         container: Any = None,
+        **kwargs: Any,
     ) -> None:
+        unknown = sorted(set(kwargs) - IGNORED_SMARTSIM_KWARGS)
+        if unknown:
+            raise ArgumentTypeError(
+                f"{type(self).__name__} got unknown keyword arguments {unknown}"
+            )
+        if run_command is not None and not isinstance(run_command, str):
+            raise ArgumentTypeError(f"run_command must be a string, got {run_command!r}")
         self.container = container
-        self.exe = resolve_exe(exe, in_container=container is not None)
-        self.exe_args = _as_arg_list(exe_args, "exe_args")
-        if run_command is not None:
-            self.run_command = run_command
-        self.run_args: dict[str, ArgValue] = {}
-        for key, value in (run_args or {}).items():
-            self.set(key, value)
-        self.env_vars: dict[str, str] = {}
-        self.update_env(dict(env_vars or {}))
-        self._nodes: int | None = None
-        self._tasks: int | None = None
-        self._tasks_per_node: int | None = None
-        self._cpus_per_task: int | None = None
-        self._walltime: str | None = None
-        self._hostlist: list[str] = []
+        self.exe = [resolve_exe(exe, in_container=container is not None)]
+        self.exe_args = exe_args  # the setter checks and copies
+        self._run_command = run_command or ""
+        self.run_args = dict(run_args or {})
+        self.env_vars = dict(env_vars or {})
+        self.in_batch = False
+        self.colocated_db_settings: dict[str, Any] | None = None
+        self.mpmd: list[RunSettings] = []
         self._gpus = 0
 
-    # --- resources -----------------------------------------------------------
+    # --- SmartSim's properties: assignments are checked and copied ------------------
+    @property
+    def exe_args(self) -> list[str]:
+        return self._exe_args
+
+    @exe_args.setter
+    def exe_args(self, value: str | Iterable[str] | None) -> None:
+        self._exe_args = as_arg_list(value, "exe_args")
+
+    @property
+    def run_args(self) -> dict[str, ArgValue]:
+        return self._run_args
+
+    @run_args.setter
+    def run_args(self, value: Mapping[str, ArgValue]) -> None:
+        if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+            raise ArgumentTypeError(f"run_args must be a dict with string keys, got {value!r}")
+        for key, arg in value.items():
+            if arg is not None and not isinstance(arg, (str, int, float)):
+                raise ArgumentTypeError(f"run argument {key}: value {arg!r} is not a string")
+        self._run_args = copy.deepcopy(dict(value))
+
+    @property
+    def env_vars(self) -> dict[str, str | None]:
+        return self._env_vars
+
+    @env_vars.setter
+    def env_vars(self, value: Mapping[str, EnvValue]) -> None:
+        self._env_vars = check_env(value, allow_none=True)
+
+    @property
+    def run_command(self) -> str | None:
+        """The run command, as a full path when it is on PATH here (None: no run command)."""
+        if not self._run_command:
+            return None
+        found = shutil.which(self._run_command)
+        return os.path.abspath(found) if found else self._run_command
+
+    # --- resources: a run command's subclass stores them in run_args ------------------
+    def _not_implemented(self, what: str) -> None:
+        logger.warning(f"{what} specification not implemented for this RunSettings type: "
+                       f"{type(self).__name__} (use a run command such as srun or mpirun)")
+
     def set_nodes(self, nodes: int) -> None:
-        self._nodes = check_positive(nodes, "nodes")
+        self._not_implemented("Node")
 
     def set_tasks(self, tasks: int) -> None:
-        self._tasks = check_positive(tasks, "tasks")
+        self._not_implemented("Task")
 
     def set_tasks_per_node(self, tasks_per_node: int) -> None:
-        self._tasks_per_node = check_positive(tasks_per_node, "tasks_per_node")
+        self._not_implemented("Task per node")
+
+    def set_task_map(self, task_mapping: str) -> None:
+        self._not_implemented("Task mapping")
 
     def set_cpus_per_task(self, cpus_per_task: int) -> None:
-        self._cpus_per_task = check_positive(cpus_per_task, "cpus_per_task")
+        self._not_implemented("CPU per node")
+
+    def set_hostlist(self, host_list: str | list[str]) -> None:
+        self._not_implemented("Hostlist")
+
+    def set_hostlist_from_file(self, file_path: str) -> None:
+        self._not_implemented("Hostlist from file")
+
+    def set_excluded_hosts(self, host_list: str | list[str]) -> None:
+        self._not_implemented("Excluded host list")
+
+    def set_cpu_bindings(self, bindings: int | list[int]) -> None:
+        self._not_implemented("CPU binding")
+
+    def set_memory_per_node(self, memory_per_node: int) -> None:
+        self._not_implemented("Memory per node")
+
+    def set_verbose_launch(self, verbose: bool) -> None:
+        self._not_implemented("Verbose")
+
+    def set_quiet_launch(self, quiet: bool) -> None:
+        self._not_implemented("Quiet")
+
+    def set_broadcast(self, dest_path: str | None = None) -> None:
+        self._not_implemented("Broadcast")
+
+    def set_node_feature(self, feature_list: str | list[str]) -> None:
+        self._not_implemented("Feature")
 
     def set_walltime(self, walltime: str) -> None:
-        self._walltime = check_walltime(walltime, "walltime")
+        self._not_implemented("Walltime")
 
-    def set_hostlist(self, host_list: str | Iterable[str]) -> None:
-        hosts = [host_list] if isinstance(host_list, str) else list(host_list)
-        if not hosts or not all(isinstance(h, str) and h.strip() for h in hosts):
-            raise SSConfigError(f"host_list must be non-empty host names, got {host_list!r}")
-        self._hostlist = hosts
+    def set_binding(self, binding: str) -> None:
+        self._not_implemented("binding")
+
+    def set_mpmd_preamble(self, preamble_lines: list[str]) -> None:
+        self._not_implemented("MPMD preamble")
+
+    def make_mpmd(self, settings: RunSettings) -> None:
+        self._not_implemented("Make MPMD")
+
+    def set_time(self, hours: int = 0, minutes: int = 0, seconds: int = 0) -> None:
+        """Walltime from hours, minutes and seconds, in the run command's format."""
+        try:
+            parts = int(hours), int(minutes), int(seconds)
+        except (TypeError, ValueError):
+            raise SSConfigError(
+                f"set_time takes whole numbers, got {hours!r}, {minutes!r}, {seconds!r}"
+            ) from None
+        self.set_walltime(self._fmt_walltime(*parts))
+
+    @staticmethod
+    def _fmt_walltime(hours: int, minutes: int, seconds: int) -> str:
+        return str(hours * 3600 + minutes * 60 + seconds)
 
     def set_gpus(self, gpus: int) -> None:
         """GPUs per task (srun ``--gpus-per-task``; device requests under Docker)."""
@@ -133,159 +193,186 @@ class RunSettings:
             raise SSConfigError(f"gpus must be a non-negative integer, got {gpus!r}")
         self._gpus = gpus
 
+    def _resource(self, what: str) -> ArgValue:
+        key = self.resource_args.get(what)
+        return self.run_args.get(key) if key else None
+
+    def _int_resource(self, what: str) -> int | None:
+        value = self._resource(what)
+        return int(value) if isinstance(value, (int, str)) and str(value).isdigit() else None
+
     @property
     def gpus(self) -> int:
         return self._gpus
 
     @property
     def nodes(self) -> int | None:
-        return self._nodes
+        return self._int_resource("nodes")
 
     @property
     def tasks(self) -> int | None:
-        return self._tasks
+        return self._int_resource("tasks")
 
     @property
     def tasks_per_node(self) -> int | None:
-        return self._tasks_per_node
+        return self._int_resource("tasks_per_node")
 
     @property
     def cpus_per_task(self) -> int | None:
-        return self._cpus_per_task
+        return self._int_resource("cpus_per_task")
 
     @property
     def walltime(self) -> str | None:
-        return self._walltime
+        """The walltime as HH:MM:SS (what a batch script asks the scheduler for)."""
+        value = self._resource("walltime")
+        if value is None:
+            return None
+        text = str(value)
+        if text.isdigit():  # seconds (mpirun --timeout)
+            total = int(text)
+            return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
+        return text
 
     @property
     def hostlist(self) -> list[str]:
-        return list(self._hostlist)
+        value = self._resource("hostlist")
+        return str(value).split(",") if value else []
+
+    def resources(self) -> Resources:
+        """What a workload manager should allocate for these settings."""
+        return Resources(
+            nodes=self.nodes,
+            ntasks=self.tasks,
+            tasks_per_node=self.tasks_per_node,
+            cpus_per_task=self.cpus_per_task,
+            walltime=self.walltime,
+            gpus=self.gpus,
+        )
 
     # --- arguments and environment ---------------------------------------------
-    def update_env(self, env_vars: Mapping[str, Any]) -> None:
-        for key, value in env_vars.items():
-            if not isinstance(key, str) or not key or "=" in key or "\0" in key:
-                raise SSConfigError(f"environment variable name {key!r} is not valid")
-            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-                raise SSConfigError(
-                    f"environment variable {key} must be a string or number, got {value!r}"
-                )
-            self.env_vars[key] = str(value)
+    def update_env(self, env_vars: Mapping[str, str | int | float | bool]) -> None:
+        """Add or replace environment variables (values become strings)."""
+        for key, value in check_env(env_vars, allow_none=False).items():
+            self._env_vars[key] = value
 
     def add_exe_args(self, args: str | Iterable[str]) -> None:
-        self.exe_args.extend(_as_arg_list(args, "exe_args"))
+        self._exe_args.extend(as_arg_list(args, "exe_args"))
 
-    def set(self, arg: str, value: ArgValue = None, condition: bool = True) -> None:
-        """Set a run command option (``value=None`` for a flag)."""
-        if not isinstance(arg, str) or not arg or arg.startswith("-") or any(
-            c.isspace() for c in arg
-        ):
-            raise SSConfigError(
-                f"run argument name {arg!r} is not valid: give it without leading dashes"
+    def set(self, arg: str, value: str | None = None, condition: bool = True) -> None:
+        """Set a run command option; leading dashes and spaces are stripped (``--a`` is ``a``).
+
+        ``value=None`` makes a flag. A reserved option is not set (a warning
+        says so); with ``condition`` false nothing is set.
+        """
+        if not isinstance(arg, str):
+            raise ArgumentTypeError(f"run argument name must be a string, got {arg!r}")
+        if value is not None and not isinstance(value, str):
+            raise ArgumentTypeError(
+                f"run argument {arg}: value must be a string or None, got {value!r}"
             )
-        if condition:
-            self.run_args[arg] = value
+        name = arg.strip().lstrip("-")
+        if not name or any(c.isspace() for c in name):
+            raise SSConfigError(f"run argument name {arg!r} is not valid: give one word")
+        if not condition:
+            logger.info(f"Could not set argument '{name}': condition not met")
+            return
+        if name in self.reserved_run_args:
+            logger.warning(
+                f"Could not set argument '{name}': it is a reserved argument of "
+                f"'{type(self).__name__}' (the launcher sets it)"
+            )
+            return
+        if name in self.run_args and value != self.run_args[name]:
+            logger.warning(f"Overwriting argument '{name}' with value '{value}'")
+        self.run_args[name] = value
 
     def format_run_args(self) -> list[str]:
-        """Options for the run command (none for a plain executable)."""
-        return []
+        """Run command options; this class passes ``run_args`` literally (name, value)."""
+        formatted: list[str] = []
+        for arg, value in self.run_args.items():
+            if arg not in self.reserved_run_args:
+                formatted += [arg, str(value)]
+        return formatted
 
-    def launch_argv(self, wrapper: Iterable[str] = ()) -> list[str]:
+    def format_env_vars(self) -> list[str]:
+        return [f"{key}={'' if value is None else value}" for key, value in self.env_vars.items()]
+
+    def container_argv(self, cwd: str = "") -> list[str]:
+        """The container command put before the executable (SmartSim's ``Container``)."""
+        argv = getattr(self.container, "container_argv", None)
+        return list(argv(cwd)) if callable(argv) else []
+
+    def launch_argv(self, wrapper: Iterable[str] = (), cwd: str = "") -> list[str]:
         """The complete argv: run command and options, ``wrapper``, then exe and args.
 
         ``wrapper`` goes between the run command and the executable, so every
-        rank runs it (the colocated database supervisor, for instance).
+        rank runs it (the colocated database supervisor, for instance). MPMD
+        parts follow, each after a ``:``. ``cwd`` is the run directory (a
+        SmartSim ``Singularity`` container binds it).
         """
-        prefix = [self.run_command, *self.format_run_args()] if self.run_command else []
-        return [*prefix, *wrapper, self.exe, *self.exe_args]
+        run_command = self.run_command
+        argv = [run_command, *self.format_run_args()] if run_command else []
+        argv += [*self.container_argv(cwd), *wrapper, self.exe[0], *self.exe_args]
+        for part in self.mpmd:
+            argv += [":", *part.format_run_args(), part.exe[0], *part.exe_args]
+        return argv
 
     def copy(self) -> RunSettings:
         return copy.deepcopy(self)
+
+    def __str__(self) -> str:
+        text = f"Executable: {self.exe[0]}\nExecutable Arguments: {' '.join(self.exe_args)}"
+        if self.run_command:
+            text += f"\nRun Command: {self.run_command}"
+        if self.run_args:
+            args = "\n".join(f"\t{key} = {value}" for key, value in self.run_args.items())
+            text += f"\nRun Arguments:\n{args}"
+        if self.colocated_db_settings:
+            text += "\nCo-located Database: True"
+        return text
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({shlex.join(self.launch_argv())})"
 
 
-def _long_opt(name: str, value: ArgValue, sep: str = "=") -> list[str]:
+def long_opt(name: str, value: ArgValue, sep: str = "=") -> list[str]:
+    """``--name=value`` (``-n value`` for one letter); ``None`` or ``""`` makes a flag."""
     flag = "--" + name if len(name) > 1 else "-" + name
-    if value is None:
+    if value is None or value == "":
         return [flag]
     if sep == "=" and flag.startswith("--"):
         return [f"{flag}={value}"]
     return [flag, str(value)]
 
 
-class SrunSettings(RunSettings):
-    """Launch with Slurm's ``srun``."""
-
-    run_command: str | None = "srun"
-
-    def format_run_args(self) -> list[str]:
-        args: list[str] = []
-        if self.nodes is not None:
-            args.append(f"--nodes={self.nodes}")
-        if self.tasks is not None:
-            args.append(f"--ntasks={self.tasks}")
-        if self.tasks_per_node is not None:
-            args.append(f"--ntasks-per-node={self.tasks_per_node}")
-        if self.cpus_per_task is not None:
-            args.append(f"--cpus-per-task={self.cpus_per_task}")
-        if self.walltime is not None:
-            args.append(f"--time={self.walltime}")
-        if self.hostlist:
-            args.append(f"--nodelist={','.join(self.hostlist)}")
-        if self.gpus:
-            args.append(f"--gpus-per-task={self.gpus}")
-        for key, value in self.run_args.items():
-            args.extend(_long_opt(key, value))
-        return args
+_long_opt = long_opt  # the name batch.py imported before
 
 
-class _MpiSettings(RunSettings):
-    """Common option syntax of ``mpirun`` and ``mpiexec`` (Open MPI / MPICH)."""
+# the run-command classes live beside this one; imported last, they subclass RunSettings
+from .factory import RUN_COMMANDS, create_run_settings, settings_class_for  # noqa: E402
+from .mpi import (  # noqa: E402
+    MpiexecSettings,
+    MpirunSettings,
+    OrterunSettings,
+    _BaseMPISettings,
+)
+from .srun import SrunSettings  # noqa: E402
 
-    def format_run_args(self) -> list[str]:
-        args: list[str] = []
-        tasks = self.tasks
-        if tasks is None and self.nodes is not None and self.tasks_per_node is not None:
-            tasks = self.nodes * self.tasks_per_node
-        if tasks is not None:
-            args += ["-n", str(tasks)]
-        if self.tasks_per_node is not None:
-            args += ["--map-by", f"ppr:{self.tasks_per_node}:node"]
-        if self.cpus_per_task is not None:
-            args += ["--cpus-per-proc", str(self.cpus_per_task)]
-        if self.hostlist:
-            args += ["--host", ",".join(self.hostlist)]
-        for key, value in self.run_args.items():
-            args.extend(_long_opt(key, value, sep=" "))
-        return args
-
-
-class MpirunSettings(_MpiSettings):
-    run_command: str | None = "mpirun"
-
-
-class MpiexecSettings(_MpiSettings):
-    run_command: str | None = "mpiexec"
-
-
-RUN_COMMANDS: dict[str, type[RunSettings]] = {
-    "srun": SrunSettings,
-    "mpirun": MpirunSettings,
-    "mpiexec": MpiexecSettings,
-}
-
-
-def settings_class_for(run_command: str | None, launcher: str) -> type[RunSettings]:
-    """Pick the settings class for ``run_command`` ("auto" follows the launcher)."""
-    if run_command == "auto":
-        return SrunSettings if launcher == "slurm" else RunSettings
-    if run_command in (None, "", "none"):
-        return RunSettings
-    if run_command not in RUN_COMMANDS:
-        raise SSConfigError(
-            f"run_command {run_command!r} is not supported: use one of "
-            f"{', '.join(['auto', *RUN_COMMANDS])} or None"
-        )
-    return RUN_COMMANDS[run_command]
+__all__ = [
+    "ArgValue",
+    "MpiexecSettings",
+    "MpirunSettings",
+    "OrterunSettings",
+    "RUN_COMMANDS",
+    "RunSettings",
+    "SrunSettings",
+    "_BaseMPISettings",
+    "as_arg_list",
+    "check_env",
+    "check_host_list",
+    "check_positive",
+    "check_walltime",
+    "create_run_settings",
+    "resolve_exe",
+    "settings_class_for",
+]

@@ -106,7 +106,7 @@ def test_preview_and_generate(tmp_path: Path) -> None:
     path = example(tmp_path, "thermo")
     preview = cli("preview", str(path))
     assert preview.returncode == 0
-    assert "simulation.py" in preview.stdout and "cwd:" in preview.stdout
+    assert "simulation.py" in preview.stdout and "Working Directory:" in preview.stdout
     assert not (tmp_path / "thermo" / "runs").exists()  # preview runs and writes nothing
     generated = cli("generate", str(path))
     assert generated.returncode == 0

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sscontainer import Experiment, Status
-from sscontainer.errors import GenerationError, LauncherError
+from sscontainer.errors import GenerationError
 
 PY = sys.executable
 
@@ -35,17 +35,25 @@ def test_model_outputs_and_return_code(tmp_path: Path) -> None:
     assert "| ok " in table and "Completed" in table and "Failed" in table
 
 
-def test_model_runs_in_path_or_cwd_without_generate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_start_without_generate_makes_the_entity_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SmartSim 0.8: a model runs in <exp_path>/<name> (made by start), or in its path=
     monkeypatch.chdir(tmp_path)
     exp = Experiment("exp")
     model = exp.create_model("here", exp.create_run_settings(PY, ["-c", "import os; print(os.getcwd())"]))
+    assert not (tmp_path / "exp" / "here").exists()
     exp.start(model)
-    assert (tmp_path / "here.out").read_text().strip() == str(tmp_path)
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    other = exp.create_model("there", exp.create_run_settings(PY, ["-c", "pass"]), path=str(elsewhere))
+    assert model.path == str(tmp_path / "exp" / "here")
+    assert (tmp_path / "exp" / "here" / "here.out").read_text().strip() == model.path
+    other = exp.create_model("there", exp.create_run_settings(PY, ["-c", "pass"]), path="rel/dir")
     exp.start(other)
-    assert (elsewhere / "there.out").exists()
+    assert other.path == str(tmp_path / "rel" / "dir")
+    assert (tmp_path / "rel" / "dir" / "there.out").exists()
+    ens = exp.create_ensemble("ens", run_settings=exp.create_run_settings(PY, ["-c", "pass"]), replicas=2)
+    exp.start(ens)
+    assert [m.path for m in ens] == [str(tmp_path / "exp" / "ens" / f"ens_{i}") for i in range(2)]
+    assert all((Path(m.path) / f"{m.name}.out").exists() for m in ens)
 
 
 def test_env_and_key_variables(tmp_path: Path) -> None:
@@ -120,11 +128,15 @@ def test_generation_copies_links_and_configures(tmp_path: Path) -> None:
         assert (run / "sub" / "b.txt").read_text() == "B=$(x)"
 
 
-def test_missing_working_directory_is_clear(tmp_path: Path) -> None:
+def test_working_directory_is_made_or_clearly_refused(tmp_path: Path) -> None:
     exp = Experiment("exp", exp_path=str(tmp_path))
     model = exp.create_model("m", exp.create_run_settings(PY), path=str(tmp_path / "nowhere"))
-    with pytest.raises(LauncherError, match="does not exist"):
-        exp.start(model)
+    exp.start(model)  # SmartSim makes a missing directory
+    assert (tmp_path / "nowhere" / "m.out").exists()
+    (tmp_path / "a_file").write_text("")
+    bad = exp.create_model("bad", exp.create_run_settings(PY), path=str(tmp_path / "a_file"))
+    with pytest.raises(FileExistsError, match="is a file"):
+        exp.start(bad)
 
 
 def test_many_members_complete(tmp_path: Path) -> None:

@@ -74,7 +74,7 @@ def test_reconnect_polls_and_stops(tmp_path: Path) -> None:
         [PY, "-m", "sscontainer.cli", "status", str(exp_path)], capture_output=True, text=True, timeout=60
     )
     assert status.returncode == 0
-    rows = {line.split("|")[1].strip(): line for line in status.stdout.splitlines()[2:]}
+    rows = {line.split("|")[2].strip(): line for line in status.stdout.splitlines()[2:]}
     assert "Cancelled" in rows["sleeper"] and "Cancelled" in rows["orchestrator_0"]
     assert "Failed" in rows["done"] and "| 7 " in rows["done"]
 

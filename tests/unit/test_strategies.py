@@ -30,10 +30,11 @@ def test_random_draws_distinct_combinations() -> None:
     sets = expand_params({"A": list(range(5)), "B": list(range(5))}, "random", n_models=7)
     assert len(sets) == 7
     assert len({(s["A"], s["B"]) for s in sets}) == 7
+    # as SmartSim: without n_models, or with more than there are, every combination
+    assert expand_params({"A": [1, 2]}, "random", n_models=3) == [{"A": 1}, {"A": 2}]
+    assert expand_params({"A": [1, 2]}, "random") == [{"A": 1}, {"A": 2}]
     with pytest.raises(SSConfigError, match="n_models"):
-        expand_params({"A": [1, 2]}, "random", n_models=3)
-    with pytest.raises(SSConfigError, match="n_models"):
-        expand_params({"A": [1, 2]}, "random")
+        expand_params({"A": [1, 2]}, "random", n_models=-1)
 
 
 def test_scalar_param_is_one_value() -> None:
