@@ -105,6 +105,7 @@ def model_step(
             cpus_per_task=rs.cpus_per_task,
             walltime=rs.walltime,
             gpus=rs.gpus,
+            hostlist=tuple(rs.hostlist),
         ),
         batch_args=tuple(batch),
         image=place.image,

@@ -14,7 +14,7 @@ import pytest
 
 from sscontainer.errors import InvalidNameError, SSConfigError
 from sscontainer.launchers.runtimes import wrap_argv
-from sscontainer.launchers.slurm import (
+from sscontainer.launchers.slurm_script import (
     directive_lines,
     render_array_script,
     render_batch_script,
