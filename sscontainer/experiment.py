@@ -191,6 +191,7 @@ class Experiment:
             run_command=run_command,
             db_identifier=db_identifier,
             path=os.path.join(self.exp_path, db_identifier),
+            launcher=self._launcher_name,
             **kwargs,
         )
         self._register(orch)

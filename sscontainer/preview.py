@@ -13,13 +13,21 @@ from .launchers.step import Step
 def orchestrator_lines(orch: Orchestrator) -> list[str]:
     kind = f"Redis Cluster of {orch.num_shards} shards" if orch.is_cluster else "standalone"
     ports = ", ".join(str(orch.port + i) for i in range(orch.num_shards))
+    where = (
+        f"interface {orch.interfaces[0]} on each shard's node" if orch.binds_on_nodes
+        else orch.bind_address
+    )
     lines = [
         f"\nOrchestrator {orch.name} ({kind})",
-        f"  listens:   {orch.bind_address} ports {ports}",
+        f"  listens:   {where} ports {ports}",
         f"  dir:       {orch.path}",
     ]
+    if orch.hosts:
+        lines.append(f"  hosts:     {', '.join(orch.hosts)} (shard i on hosts[i])")
     if orch.needs_password:
-        lines.append("  password:  generated at start (not loopback)")
+        lines.append("  password:  generated at start (the launcher's own network)")
+    elif not orch.password:
+        lines.append("  password:  none (SmartRedis sends none; password=... requires one)")
     return lines
 
 
