@@ -167,6 +167,8 @@ KillWait=5
 MailProg=/bin/true
 StateSaveLocation=$BASE/state
 SlurmdSpoolDir=$BASE/spool/%n
+# node-local scratch (srun --mpi=pmix puts its client directories there): /tmp is shared here
+TmpFS=$BASE/tmp/%n
 SlurmctldPidFile=$BASE/run/slurmctld.pid
 SlurmdPidFile=$BASE/run/slurmd-%n.pid
 SlurmctldLogFile=$BASE/log/slurmctld.log
@@ -252,7 +254,9 @@ cmd_up() {
     for ((i = 1; i <= NODES; i++)); do
         n="$(node_name "$i")"
         if ! alive "$BASE/run/slurmd-$n.pid" slurmd; then
-            mkdir -p "$BASE/spool/$n"
+            mkdir -p "$BASE/spool/$n" "$BASE/tmp/$n"
+            # sockets of steps an earlier slurmd ran: job ids start again at 1 after a clean start
+            rm -rf "$BASE/spool/$n"/stepd.slurm.pmix.* "$BASE/spool/$n"/pmix.*
             in_host "$(node_ns "$i")" "$n" slurmd -f "$CONF" -N "$n" \
                 || die "slurmd $n did not start: see $BASE/log/slurmd-$n.log"
         fi
