@@ -1,4 +1,4 @@
-"""Real jobs on the single-node Slurm cluster from .ci/slurm-up.sh."""
+"""Real jobs on the multi-node Slurm cluster from .ci/slurm-multinode.sh."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -17,8 +17,7 @@ from sscontainer.launchers.slurm import SlurmLauncher
 from sscontainer.launchers.slurm_query import parse_scontrol_records
 from sscontainer.launchers.step import Resources, Step
 from sscontainer.status import Status
-from tests.conftest import require_service
-from tests.integration.slurm_support import HOW, slurm_up
+from tests.integration.slurm_support import use_multinode
 
 pytestmark = pytest.mark.slurm
 
@@ -30,9 +29,10 @@ DUMP = (
 
 
 @pytest.fixture(scope="module")
-def launcher() -> SlurmLauncher:
-    require_service(slurm_up(), "a Slurm cluster", HOW)
-    return SlurmLauncher(poll_interval=0.2)
+def launcher() -> Iterator[SlurmLauncher]:
+    with pytest.MonkeyPatch.context() as patch:
+        use_multinode(patch)  # SLURM_CONF for the launcher and the scontrol calls below
+        yield SlurmLauncher(poll_interval=0.2)
 
 
 def make_step(tmp_path: Path, name: str, argv: Sequence[str], **over: object) -> Step:
