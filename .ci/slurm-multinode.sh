@@ -193,10 +193,15 @@ munge_ok() { munge -n 2>/dev/null | unmunge >/dev/null 2>&1; }
 install_missing() {
     local missing=() pair
     for pair in slurmctld:slurmctld slurmd:slurmd sbatch:slurm-client munged:munge \
-        ip:iproute2 nsenter:util-linux; do
+        ip:iproute2 nsenter:util-linux mpirun:openmpi-bin; do
         command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
     done
+    # Slurm's pmix plugin (srun --mpi=pmix) opens libpmix.so, which only the -dev package
+    # links; slurmd must find it when it starts
+    dpkg-query -W -f='${Status}' libpmix-dev 2>/dev/null | grep -q 'ok installed' \
+        || missing+=(libpmix-dev)
     ((${#missing[@]})) || return 0
+    INSTALLED=1   # daemons started before must start again to load what came
     log "installing ${missing[*]}"
     apt-get -o DPkg::Lock::Timeout=300 update -qq
     DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
@@ -208,9 +213,10 @@ our_namespaces() {
 }
 
 cmd_up() {
+    INSTALLED=0
     install_missing
-    mkdir -p "$BASE"/{state,spool,run,log}
-    local changed=0 i ns n
+    mkdir -p "$BASE"/{state,spool,run,log,tmp}
+    local changed=$INSTALLED i ns n
     write_conf && changed=1
     printf 'REC_NODES=%s\nREC_PREFIX=%s\nREC_NET=%s\nREC_IFNAME=%s\nREC_BRIDGE=%s\n' \
         "$NODES" "$PFX" "$NET" "$IFNAME" "$BR" >"$BASE/cluster.env"
