@@ -70,6 +70,10 @@ class SlurmLauncher:
         if slurm_conf is not None:
             self._env["SLURM_CONF"] = slurm_conf
         self._jobs: dict[str, _Job] = {}
+        # every watched job's state from one squeue call, and when it was taken
+        self._snapshot: dict[str, Status] = {}
+        self._covered: set[str] = set()  # asked about in that call (absent there: ended/forgotten)
+        self._snapshot_at = float("-inf")
 
     # -- commands --
     def _run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -172,9 +176,25 @@ class SlurmLauncher:
         return q.job_info_from_exit_file(text)
 
     def status(self, handle: str) -> JobInfo:
+        """A job's state from the latest squeue snapshot of every job this launcher watches.
+
+        Asking for many jobs in a row costs one squeue call per ``poll_interval``; a job
+        seen ending is asked about once more (scontrol: its exit code and node).
+        """
         job = self._check_handle(handle)
         if job.last.status.is_terminal:
             return job.last  # terminal states do not change: no need to ask again
+        if handle not in self._covered or time.monotonic() - self._snapshot_at > self.poll_interval:
+            self._poll([handle])
+        state = self._snapshot.get(handle)
+        if state is not None and not state.is_terminal:
+            if job.last.status is not state:
+                job.last = JobInfo(state)
+            return job.last
+        return self._final(handle, job)
+
+    def _final(self, handle: str, job: _Job) -> JobInfo:
+        """The record of a job squeue shows ended (or no longer knows): exit code, node."""
         done = self._run("scontrol", "show", "job", "-o", handle, check=False)
         record = None
         if done.returncode == 0:
@@ -185,6 +205,14 @@ class SlurmLauncher:
         if record and q.node_of_record(record):
             job.node = q.node_of_record(record)
         return job.last
+
+    def _poll(self, extra: Collection[str] = ()) -> dict[str, Status]:
+        """One squeue call for every watched job not yet ended (and ``extra``): the snapshot."""
+        wanted = {h for h, j in self._jobs.items() if not j.last.status.is_terminal}
+        wanted |= set(extra)
+        self._snapshot = self._states(wanted) if wanted else {}
+        self._covered, self._snapshot_at = wanted, time.monotonic()
+        return self._snapshot
 
     def node_of(self, handle: str) -> str:
         """The node a job's batch script runs (or ran) on; "" while pending or forgotten."""
@@ -219,13 +247,10 @@ class SlurmLauncher:
             terminal = {h for h in handles if self._jobs[h].last.status.is_terminal}
             pending = [h for h in handles if h not in terminal]
             if pending:
-                states = self._states(pending)
-                for handle in pending:
-                    state = states.get(handle)
-                    if state is None or state.is_terminal:
-                        # Exit code (and the state of a forgotten job) via status().
-                        if self.status(handle).status.is_terminal:
-                            terminal.add(handle)
+                self._poll(pending)
+                for handle in pending:  # from the snapshot; scontrol only for those that ended
+                    if self.status(handle).status.is_terminal:
+                        terminal.add(handle)
             if terminal or not handles:
                 return terminal
             if deadline is not None and time.monotonic() >= deadline:

@@ -202,3 +202,33 @@ def test_unknown_and_malformed_handles(launcher: SlurmLauncher) -> None:
     assert "MinJobAge" in info.detail
     with pytest.raises(LauncherError, match="not a Slurm job handle"):
         launcher.status("1; scancel --user root")
+
+
+class CountingSlurmLauncher(SlurmLauncher):
+    """The real launcher, counting the scheduler commands it runs."""
+
+    def __init__(self) -> None:
+        super().__init__(poll_interval=0.2)
+        self.commands: list[str] = []
+
+    def _run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        self.commands.append(argv[0])
+        return super()._run(*argv, check=check)
+
+
+def test_a_status_poll_of_many_jobs_is_one_scheduler_call(
+    launcher: SlurmLauncher, tmp_path: Path
+) -> None:
+    counting = CountingSlurmLauncher()
+    steps = [make_step(tmp_path, f"s{i}", ["sleep", "60"]) for i in range(12)]
+    handles = counting.start_array(steps, name="sleepers")
+    try:
+        for handle in handles:
+            reach(counting, handle, Status.RUNNING)
+        time.sleep(0.5)  # past the poll interval: the next question is a poll of its own
+        counting.commands.clear()
+        assert {counting.status(h).status for h in handles} == {Status.RUNNING}
+        assert counting.commands == ["squeue"]
+    finally:
+        subprocess.run(["scancel", handles[0].split("_")[0]], check=False)
+        finish(counting, handles)
