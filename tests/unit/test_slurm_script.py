@@ -108,6 +108,16 @@ def test_directive_grouping_and_resource_defaults() -> None:
     assert resource_directives(step) == ["--nodes=1", "--ntasks-per-node=2", "--gpus=1"]
 
 
+def test_a_host_list_becomes_the_allocation_nodelist() -> None:
+    def step(batch: tuple[str, ...]) -> Step:
+        return Step(name="s", entity_type="Model", argv=("true",), cwd="/r", out="/r/o",
+                    err="/r/e", resources=Resources(hostlist=("n3", "n4")), batch_args=batch)
+
+    assert resource_directives(step(())) == ["--nodelist=n3,n4"]
+    assert resource_directives(step(("-w", "n1"))) == []  # batch settings' own choice wins
+    assert resource_directives(step(("--nodelist=n1",))) == []
+
+
 def test_hostile_values_arrive_literally_when_the_script_runs(tmp_path: Path) -> None:
     value = hostile(tmp_path)
     step = make_step(
