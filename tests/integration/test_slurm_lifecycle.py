@@ -149,7 +149,9 @@ def test_a_failure_names_node_job_and_log_lines(
         capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 1
-    match = re.search(rf"bad \(job (\w+) on {re.escape(node)}\) ended Failed \(exit 3\)", done.stdout)
+    match = re.search(
+        rf"bad: Failed \(exit 3\) after [\d.]+ s \(job (\w+) on {re.escape(node)}\)", done.stdout
+    )
     assert match, done.stdout
     report = done.stdout[match.start():].split("\n|", 1)[0]  # up to the summary table
     assert "last lines of bad.err:" in report and "\n  | it broke here" in report
