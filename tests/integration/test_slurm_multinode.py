@@ -165,6 +165,7 @@ def test_colocated_models_on_different_nodes_each_have_their_own_server(
         assert (host, owner, size) == (node, node, "1")
         run_ids.add(run_id)
     assert len(run_ids) == 3  # three servers, none shared
+    assert not cluster.settled(match=f":{port}"), "a colocated server outlived its model"
 
 
 def test_two_node_model_runs_one_rank_on_each(cluster: MultiNode, tmp_path: Path) -> None:
