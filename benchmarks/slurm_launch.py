@@ -32,6 +32,7 @@ from sscontainer import Experiment, Status
 from sscontainer.jobs import Job
 from sscontainer.launchers.slurm import SlurmLauncher
 from sscontainer.launchers.step import Step
+from sscontainer.settings.containers import ContainerSettings
 
 POLL_S = 0.25
 MULTINODE_CONF = "/tmp/sscontainer-mn/slurm.conf"
@@ -63,6 +64,10 @@ def bare_array(script: Path, members: int) -> float:
 def sscontainer_array(workdir: Path, members: int) -> tuple[float, Path, set[str]]:
     """Experiment.start of a batched ensemble: (seconds, its sbatch script, nodes used)."""
     exp = Experiment("bench", exp_path=str(workdir), launcher="slurm")
+    try:  # plain processes on the nodes, where Slurm's default is a container (Apptainer)
+        exp.default_container = ContainerSettings(runtime="none")
+    except ValueError:
+        pass  # this version runs models without container settings on the nodes already
     ensemble = exp.create_ensemble(
         "fan", replicas=members, run_settings=exp.create_run_settings("true"),
         batch_settings=exp.create_batch_settings(nodes=1, time="00:05:00"),

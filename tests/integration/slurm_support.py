@@ -141,3 +141,20 @@ def use_multinode(monkeypatch: Any) -> MultiNode:
     assert found is not None
     monkeypatch.setenv("SLURM_CONF", found.conf)
     return found
+
+
+
+def on_the_nodes(exp: Any) -> Any:
+    """``exp`` with its entities run as plain processes on the nodes, this test's Python.
+
+    Where Slurm runs entities in containers by default (Apptainer), the default container's
+    runtime "none" asks for no container; where that runtime is unknown, nothing needs asking.
+    The drivers the tests write do the same in their own words.
+    """
+    from sscontainer.settings.containers import ContainerSettings
+
+    try:
+        exp.default_container = ContainerSettings(runtime="none")
+    except ValueError:
+        pass
+    return exp

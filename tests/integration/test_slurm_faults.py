@@ -25,7 +25,7 @@ from sscontainer.launchers.slurm import SlurmLauncher
 from sscontainer.launchers.step import Step
 from tests.conftest import require_service
 from tests.integration.db_fixtures import free_port_block, require_server
-from tests.integration.slurm_support import MN_HOW, MultiNode, multinode
+from tests.integration.slurm_support import MN_HOW, MultiNode, multinode, on_the_nodes
 
 pytestmark = pytest.mark.slurm
 PY = sys.executable
@@ -57,7 +57,7 @@ def _address(cluster: MultiNode, node: str, port: int) -> str:
 def test_loopback_database_is_refused_before_anything_is_submitted(
     cluster: MultiNode, tmp_path: Path
 ) -> None:
-    exp = Experiment("lo", exp_path=str(tmp_path), launcher="slurm")
+    exp = on_the_nodes(Experiment("lo", exp_path=str(tmp_path), launcher="slurm"))
     db = exp.create_database(port=free_port_block(1), interface="lo")
     with pytest.raises(SSConfigError, match=r"interface='auto'.*'hsn0'|'hsn0'.*interface='auto'"):
         exp.start(db)
@@ -110,6 +110,11 @@ def test_driver_on_a_login_node_without_the_nodes_interface(cluster: MultiNode, 
     driver.write_text(textwrap.dedent(f"""
         from sscontainer import Experiment, Status
         exp = Experiment("login2", exp_path={str(tmp_path / "exp")!r}, launcher="slurm")
+        try:  # plain processes on the nodes (see slurm_support.on_the_nodes)
+            from sscontainer.settings.containers import ContainerSettings
+            exp.default_container = ContainerSettings(runtime="none")
+        except ValueError:
+            pass
         db = exp.create_database(port={free_port_block(1)}, interface="hsn0")
         exp.start(db)
         try:
@@ -129,7 +134,7 @@ def test_driver_on_a_login_node_without_the_nodes_interface(cluster: MultiNode, 
 def test_a_node_without_the_interface_says_so_with_its_interfaces(
     cluster: MultiNode, tmp_path: Path
 ) -> None:
-    exp = Experiment("noif", exp_path=str(tmp_path), launcher="slurm")
+    exp = on_the_nodes(Experiment("noif", exp_path=str(tmp_path), launcher="slurm"))
     db = exp.create_database(port=free_port_block(1), interface="ib9", hosts="n2")
     with pytest.raises(DatabaseError) as info:
         exp.start(db)
@@ -142,7 +147,7 @@ def test_a_node_without_the_interface_says_so_with_its_interfaces(
 # (4) hosts place shards ------------------------------------------------------------------------
 def test_hosts_place_each_shard(cluster: MultiNode, tmp_path: Path) -> None:
     port = free_port_block(3)
-    exp = Experiment("hosts", exp_path=str(tmp_path), launcher="slurm")
+    exp = on_the_nodes(Experiment("hosts", exp_path=str(tmp_path), launcher="slurm"))
     db = exp.create_database(port=port, db_nodes=3, interface="hsn0", hosts=["n3", "n3", "n1"])
     exp.start(db)
     try:
@@ -157,7 +162,7 @@ def test_hosts_place_each_shard(cluster: MultiNode, tmp_path: Path) -> None:
 
 # (5) a model's host list reaches the allocation it runs in ----------------------------------
 def test_run_settings_host_list_is_the_allocation(cluster: MultiNode, tmp_path: Path) -> None:
-    exp = Experiment("place", exp_path=str(tmp_path), launcher="slurm")
+    exp = on_the_nodes(Experiment("place", exp_path=str(tmp_path), launcher="slurm"))
     models = []
     for node in ("n4", "n3"):
         rs = exp.create_run_settings("hostname")
@@ -184,7 +189,7 @@ def test_cluster_database_restarts_in_the_same_path(
         assert found is not None
         monkeypatch.setenv("SLURM_CONF", found.conf)
         kwargs = {"interface": "hsn0", "hosts": ["n1", "n2", "n3"]}
-    exp = Experiment("again", exp_path=str(tmp_path), launcher=launcher)
+    exp = on_the_nodes(Experiment("again", exp_path=str(tmp_path), launcher=launcher))
     db = exp.create_database(port=free_port_block(3), db_nodes=3, **kwargs)
     for _ in range(2):
         exp.start(db)
@@ -197,7 +202,7 @@ def test_cluster_database_restarts_in_the_same_path(
 # (7) no secret in a file another user can read -------------------------------------------------
 def test_a_password_is_only_in_private_files(cluster: MultiNode, tmp_path: Path) -> None:
     secret = "pw-" + os.urandom(12).hex()
-    exp = Experiment("secret", exp_path=str(tmp_path), launcher="slurm")
+    exp = on_the_nodes(Experiment("secret", exp_path=str(tmp_path), launcher="slurm"))
     db = exp.create_database(port=free_port_block(1), interface="hsn0", password=secret)
     exp.start(db)
     try:

@@ -32,6 +32,11 @@ DRIVER = textwrap.dedent("""
     import socket, sys
     from sscontainer import Experiment, Status
     exp = Experiment("inside", exp_path=sys.argv[1], launcher="slurm")
+    try:  # plain processes on the nodes (see slurm_support.on_the_nodes)
+        from sscontainer.settings.containers import ContainerSettings
+        exp.default_container = ContainerSettings(runtime="none")
+    except ValueError:
+        pass
     db = exp.create_database(port=int(sys.argv[2]), interface="auto")
     exp.start(db)
     try:
@@ -67,6 +72,11 @@ SLEEPERS = textwrap.dedent("""
     import os, sys
     from sscontainer import Experiment
     exp = Experiment("sleepers", exp_path=sys.argv[1], launcher="slurm")
+    try:  # plain processes on the nodes (see slurm_support.on_the_nodes)
+        from sscontainer.settings.containers import ContainerSettings
+        exp.default_container = ContainerSettings(runtime="none")
+    except ValueError:
+        pass
     db = exp.create_database(port=int(sys.argv[2]), db_nodes=3, interface="auto",
                              hosts=["n1", "n2", "n3"])
     exp.start(db)

@@ -18,7 +18,7 @@ import pytest
 from sscontainer import Experiment, Status
 from tests.conftest import require_service
 from tests.integration.db_fixtures import free_port_block, require_server
-from tests.integration.slurm_support import MultiNode, use_multinode
+from tests.integration.slurm_support import MultiNode, on_the_nodes, use_multinode
 
 pytestmark = pytest.mark.slurm
 PY = sys.executable
@@ -41,7 +41,7 @@ def _placed(exp: Experiment, name: str, node: str) -> object:
 def test_producer_consumer_on_other_nodes_than_the_database(
     cluster: MultiNode, tmp_path: Path
 ) -> None:
-    exp = Experiment("pc", exp_path=str(tmp_path), launcher="slurm")
+    exp = on_the_nodes(Experiment("pc", exp_path=str(tmp_path), launcher="slurm"))
     db = exp.create_database(port=free_port_block(1), interface="auto", hosts="n1")
     exp.start(db)
     try:
@@ -86,7 +86,7 @@ def test_three_shards_one_per_node_read_by_a_model_on_a_fourth(
     cluster: MultiNode, tmp_path: Path
 ) -> None:
     port = free_port_block(3)
-    exp = Experiment("clu", exp_path=str(tmp_path), launcher="slurm")
+    exp = on_the_nodes(Experiment("clu", exp_path=str(tmp_path), launcher="slurm"))
     db = exp.create_database(port=port, db_nodes=3, interface="hsn0", hosts=["n1", "n2", "n3"])
     exp.start(db)
     try:
@@ -110,7 +110,7 @@ def test_three_shards_one_per_node_read_by_a_model_on_a_fourth(
 def test_ensemble_of_24_is_one_job_array_spread_over_the_nodes(
     cluster: MultiNode, tmp_path: Path
 ) -> None:
-    exp = Experiment("arr24", exp_path=str(tmp_path), launcher="slurm")
+    exp = on_the_nodes(Experiment("arr24", exp_path=str(tmp_path), launcher="slurm"))
     ensemble = exp.create_ensemble(
         "sweep", replicas=24, run_settings=exp.create_run_settings("hostname"),
         batch_settings=exp.create_batch_settings(nodes=1, time="00:05:00"),
@@ -143,7 +143,7 @@ COLOCATED_APP = textwrap.dedent("""
 def test_colocated_models_on_different_nodes_each_have_their_own_server(
     cluster: MultiNode, tmp_path: Path
 ) -> None:
-    exp = Experiment("colo", exp_path=str(tmp_path), launcher="slurm")
+    exp = on_the_nodes(Experiment("colo", exp_path=str(tmp_path), launcher="slurm"))
     port = free_port_block(1)
     models = []
     for node, transport in (("n1", "tcp"), ("n2", "tcp"), ("n3", "uds")):
@@ -169,7 +169,7 @@ def test_colocated_models_on_different_nodes_each_have_their_own_server(
 
 
 def test_two_node_model_runs_one_rank_on_each(cluster: MultiNode, tmp_path: Path) -> None:
-    exp = Experiment("two", exp_path=str(tmp_path), launcher="slurm")
+    exp = on_the_nodes(Experiment("two", exp_path=str(tmp_path), launcher="slurm"))
     settings = exp.create_run_settings("sh", ["-c", 'echo "$SLURM_PROCID $(hostname)"'])
     settings.set_nodes(2)
     settings.set_tasks_per_node(1)
@@ -212,7 +212,7 @@ def test_mpi_program_across_two_nodes_through_srun(cluster: MultiNode, tmp_path:
                     "Open MPI (libmpi.so.40) and Slurm's pmix plugin",
                     "apt-get install openmpi-bin libpmix-dev (.ci/run installs them)")
     (tmp_path / "hello.py").write_text(MPI_HELLO)
-    exp = Experiment("mpi", exp_path=str(tmp_path / "exp"), launcher="slurm")
+    exp = on_the_nodes(Experiment("mpi", exp_path=str(tmp_path / "exp"), launcher="slurm"))
     settings = exp.create_run_settings(PY, [str(tmp_path / "hello.py")], run_args={"mpi": "pmix"})
     settings.set_nodes(2)
     settings.set_tasks_per_node(1)
@@ -243,7 +243,7 @@ def test_run_script_served_by_the_worker_beside_a_slurm_shard(
     cluster: MultiNode, tmp_path: Path
 ) -> None:
     pytest.importorskip("torch")
-    exp = Experiment("ml", exp_path=str(tmp_path), launcher="slurm")
+    exp = on_the_nodes(Experiment("ml", exp_path=str(tmp_path), launcher="slurm"))
     db = exp.create_database(port=free_port_block(1), interface="auto", hosts="n1")
     exp.start(db)
     try:
