@@ -2,8 +2,9 @@
 
 Each shard is a Step (the server binary and its config file) so the same path
 serves local processes, containers and Slurm jobs. ``start`` returns only once
-every shard answers PING (and, for a cluster, every slot is covered); a shard
-that dies first is an error carrying the server's own log lines.
+every shard answers PING and carries this launch's token (a server that is not
+ours on the address is an error), and, for a cluster, every slot is covered; a
+shard that dies first is an error naming its node and job, with its log lines.
 """
 
 from __future__ import annotations
