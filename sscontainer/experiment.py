@@ -79,7 +79,7 @@ class Experiment:
     ) -> RunSettings:
         if kwargs:
             raise SSConfigError(f"create_run_settings got unknown arguments {sorted(kwargs)}")
-        if container is None and self._launcher_name == "docker":
+        if container is None and self._launcher_name in ("docker", "slurm"):
             container = self.default_container  # the exe lives in the image, not here
         cls = settings_class_for(run_command, self._launcher_name)
         return cls(exe, exe_args, run_args=run_args, env_vars=env_vars, container=container)

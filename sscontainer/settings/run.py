@@ -89,6 +89,8 @@ class RunSettings:
     ) -> None:
         self.container = container
         self.exe = resolve_exe(exe, in_container=container is not None)
+        # as given, for a container: a path resolved on this host means nothing in an image
+        self._exe_given = (exe, self.exe)
         self.exe_args = _as_arg_list(exe_args, "exe_args")
         if run_command is not None:
             self.run_command = run_command
@@ -190,14 +192,20 @@ class RunSettings:
         """Options for the run command (none for a plain executable)."""
         return []
 
-    def launch_argv(self, wrapper: Iterable[str] = ()) -> list[str]:
+    def launch_argv(self, wrapper: Iterable[str] = (), in_container: bool = False) -> list[str]:
         """The complete argv: run command and options, ``wrapper``, then exe and args.
 
         ``wrapper`` goes between the run command and the executable, so every
         rank runs it (the colocated database supervisor, for instance).
+        ``in_container``: the exe as the user gave it (``python3``), not the path
+        it was resolved to on this host, which the image does not have.
         """
         prefix = [self.run_command, *self.format_run_args()] if self.run_command else []
-        return [*prefix, *wrapper, self.exe, *self.exe_args]
+        exe = self.exe
+        given, resolved = getattr(self, "_exe_given", (exe, exe))
+        if in_container and exe == resolved:
+            exe = given
+        return [*prefix, *wrapper, exe, *self.exe_args]
 
     def copy(self) -> RunSettings:
         return copy.deepcopy(self)
