@@ -6,16 +6,20 @@ Two paths to the same image:
 - from a Docker image of the same spec (``docker-daemon://tag``): a conversion that
   reuses the engine's layer cache.
 
-The ``.sif`` is named by the spec's content hash, the one in the Docker tag (the
-rendered recipe, every copied file, and the id of each base image the engine
-has), so an unchanged spec is never rebuilt: that check renders and hashes, and
-runs no ``apptainer`` at all. Builds write a temporary file and rename it, under a
-lock, so a half-written image is never taken for a finished one.
+The ``.sif`` is named by the spec's content hash (the rendered recipe and every
+copied file), so an unchanged spec is never rebuilt: that check renders and
+hashes, and runs no ``apptainer`` at all. The name leaves out the Docker Engine's
+ids of the base images, so a SIF copied to a cluster without Docker keeps its
+name there; the ids it was built from are kept beside it (``<stem>/bases.json``)
+and, where an engine answers, a changed base rebuilds it. Builds write a
+temporary file and rename it, under a lock, so a half-written image is never
+taken for a finished one.
 """
 
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import re
 import shlex
@@ -100,18 +104,30 @@ def local_base_ids(spec: ContainerSpec) -> dict[str, str]:
 
 
 def sif_context(
-    spec: ContainerSpec,
-    context_dir: str | Path,
-    base_ids: Mapping[str, str] | None = None,
-    progress: Progress | None = None,
+    spec: ContainerSpec, context_dir: str | Path, progress: Progress | None = None
 ) -> BuildContext:
-    """The spec rendered and hashed: what names its ``.sif`` (as in the Docker tag)."""
-    ids = {**local_base_ids(spec), **(base_ids or {})}
-    return prepare_context(spec, context_dir, progress, ids)
+    """The spec rendered and hashed: what names its ``.sif``."""
+    return prepare_context(spec, context_dir, progress, local_base_ids(spec))
 
 
 def sif_name(context: BuildContext) -> str:
     return f"{context.spec.name}-{context.digest[:TAG_LENGTH]}.sif"
+
+
+def _bases_file(sif: Path) -> Path:
+    return sif.parent / sif.stem / "bases.json"
+
+
+def stale_bases(sif: Path, base_ids: Mapping[str, str]) -> list[str]:
+    """Bases whose engine id differs from the one ``sif`` was built from (none recorded:
+    a SIF built elsewhere or copied here is trusted)."""
+    try:
+        built_from = json.loads(_bases_file(sif).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(built_from, dict):
+        return []
+    return sorted(ref for ref, ident in base_ids.items() if built_from.get(ref) != ident)
 
 
 def build_sif(
@@ -140,10 +156,15 @@ def build_sif(
     shown = None if quiet else say
     out = Path(out_dir) if out_dir is not None else sif_dir()
     out.mkdir(parents=True, exist_ok=True)
-    context = sif_context(spec, context_dir, base_ids, shown)
+    context = sif_context(spec, context_dir, shown)
     sif = out / sif_name(context)
+    ids = dict(base_ids or {})
     if sif.is_file():  # the no-op path: rendering and hashing only
-        return SifResult(sif, False, (), f"{sif} is up to date", time.monotonic() - start)
+        changed = stale_bases(sif, ids)
+        if not changed:
+            return SifResult(sif, False, (), f"{sif} is up to date", time.monotonic() - start)
+        if shown:
+            shown(f"{sif.name}: base {', '.join(changed)} changed since it was built: rebuilding")
     tool = find_tool(runtime)
     name = Path(tool).name if tool else runtime
     recipe = out / sif.stem  # the .def and its staged context, kept beside the image
@@ -168,7 +189,8 @@ def build_sif(
         )
         return SifResult(sif, False, command, message, time.monotonic() - start)
     with _locked(sif):
-        if sif.is_file():  # another process built it while we waited
+        if sif.is_file() and not stale_bases(sif, ids):
+            # another process built it while we waited
             return SifResult(sif, False, command, f"{sif} is up to date", time.monotonic() - start)
         tmp = sif.with_name(f".{sif.stem}.{os.getpid()}.partial.sif")
         try:
@@ -179,6 +201,7 @@ def build_sif(
                 raise BuildError(
                     f"{name} build finished but wrote no image", step=shlex.join(command)
                 )
+            _bases_file(sif).write_text(json.dumps(ids, sort_keys=True))
             os.replace(tmp, sif)
         finally:
             tmp.unlink(missing_ok=True)

@@ -2,19 +2,29 @@
 
 An image is named by its spec's content hash (see ``build/apptainer.py``), so a
 second driver, or another experiment with the same spec, finds it without
-building. When a Docker Engine answers, the SIF is converted from the Docker
+building (where an engine answers, a SIF built from an older base image is
+rebuilt). When a Docker Engine answers, the SIF is converted from the Docker
 image of the same spec (``docker-daemon://``: the engine's layer cache makes the
 model layers cheap); otherwise Apptainer builds it from the definition file.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BuildError, LauncherError
 from ..specs.model import ContainerSpec
-from .apptainer import Progress, build_sif, sif_context, sif_dir, sif_name
+from .apptainer import (
+    Progress,
+    SifResult,
+    build_sif,
+    sif_context,
+    sif_dir,
+    sif_name,
+    stale_bases,
+)
 
 if TYPE_CHECKING:
     from .entity_images import EntityImages
@@ -46,33 +56,51 @@ class SifImages:
                 self._engine = None
         return self._engine
 
-    def path(self, spec: ContainerSpec, runtime: str = "apptainer") -> str:
-        """The SIF of ``spec``: found by its hash, else built (if building is allowed)."""
+    def path(
+        self, spec: ContainerSpec, runtime: str = "apptainer", via_docker: bool | None = None
+    ) -> str:
+        """The SIF of ``spec``: found by its hash, else built (if building is allowed).
+
+        ``via_docker``: convert the Docker image of the spec (True), build from the
+        definition file (False), or the former when an engine answers (None).
+        """
         key = (repr(spec), runtime)
-        if key in self._paths:
-            return self._paths[key]
+        if key not in self._paths:
+            result = self.build(spec, runtime, via_docker)
+            if not result.available:
+                raise LauncherError(result.message)
+            self._paths[key] = str(result.path)
+        return self._paths[key]
+
+    def build(
+        self, spec: ContainerSpec, runtime: str = "apptainer", via_docker: bool | None = None
+    ) -> SifResult:
+        """Find or build the SIF of ``spec``; without Apptainer the result says how."""
         api = self.engine()
         ids: dict[str, str] = {}
         if api is not None:
             from .docker import base_ids
 
             ids = base_ids(api, spec)
-        context = sif_context(spec, self.docker.context_dir, ids)
+        start = time.monotonic()
+        context = sif_context(spec, self.docker.context_dir)
         found = self.out_dir / sif_name(context)
-        if not found.is_file():
-            if not self.docker.build_missing:
-                raise LauncherError(
-                    f"the {spec.name} image for {runtime} ({found}) is not built: run "
-                    "`sscontainer build --format apptainer` on the experiment file first, "
-                    "or pass --build"
-                )
-            tag = self.docker.spec_image(spec) if api is not None else None
-            result = build_sif(
-                spec, self.out_dir, context_dir=self.docker.context_dir, docker_tag=tag,
-                base_ids=ids, runtime=runtime, quiet=self.docker.quiet, progress=self.progress,
+        if found.is_file() and not stale_bases(found, ids):
+            return SifResult(found, False, (), f"{found} is up to date", time.monotonic() - start)
+        if not self.docker.build_missing:
+            state = (
+                f"was built from an older {', '.join(stale_bases(found, ids))}"
+                if found.is_file() else "is not built"
             )
-            if not result.available:
-                raise LauncherError(result.message)
-            found = result.path
-        self._paths[key] = str(found)
-        return self._paths[key]
+            raise LauncherError(
+                f"the {spec.name} image for {runtime} ({found}) {state}: run "
+                "`sscontainer build --format apptainer` on the experiment file first, "
+                "or pass --build"
+            )
+        if via_docker is None:
+            via_docker = api is not None
+        tag = self.docker.spec_image(spec) if via_docker else None
+        return build_sif(
+            spec, self.out_dir, context_dir=self.docker.context_dir, docker_tag=tag,
+            base_ids=ids, runtime=runtime, quiet=self.docker.quiet, progress=self.progress,
+        )

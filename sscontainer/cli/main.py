@@ -74,13 +74,19 @@ def _generate(plan: Plan, overwrite: bool) -> None:
 @launcher_option
 @click.option("--overwrite", is_flag=True, help="Replace run directories left by an earlier run.")
 @click.option("--build", "build_images", is_flag=True, help="Build missing images first.")
+@click.option("--base-image", default=None, help="Base image for every model image.")
 @quiet_option
 @user_errors
 def run(
-    experiment_file: str, launcher: str | None, overwrite: bool, build_images: bool, quiet: bool
+    experiment_file: str,
+    launcher: str | None,
+    overwrite: bool,
+    build_images: bool,
+    base_image: str | None,
+    quiet: bool,
 ) -> None:
     """Generate run directories and run every entity; exit 0 only if all completed."""
-    plan = load_plan(experiment_file, launcher)
+    plan = load_plan(experiment_file, launcher, base_image=base_image)
     _generate(plan, overwrite)
     if plan.exp.launcher != "local":
         plan.exp.image_policy(build_missing=build_images, quiet=quiet)
