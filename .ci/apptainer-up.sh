@@ -65,6 +65,12 @@ tune_config() { # root
     done
 }
 
+has_sys_resource() { # CAP_SYS_RESOURCE (bit 24) in our capability bounding set
+    local bnd
+    bnd="$(awk '/^CapBnd:/ {print $2}' /proc/self/status)"
+    (( (16#${bnd:-0} >> 24) & 1 ))
+}
+
 glibc_minor() { ldd --version 2>/dev/null | awk 'NR == 1 { split($NF, v, "."); print v[2] }'; }
 
 # --- Debian 13+: the host's own apt ----------------------------------------------------------
@@ -77,9 +83,7 @@ install_on_host() {
             --no-install-recommends "${PACKAGES[@]}" >/dev/null \
             || die "the apptainer package (Debian sid) cannot be installed: apt-get install ${PACKAGES[*]} failed"
     fi
-    if ! grep -q '^CapBnd:.*' /proc/self/status || [[ "$(capsh --decode="$(awk '/^CapBnd/ {print $2}' /proc/self/status)" 2>/dev/null)" != *cap_sys_resource* ]]; then
-        tune_config ""
-    fi
+    if ! has_sys_resource; then tune_config ""; fi
 }
 
 # --- Debian 12: a Debian 13 rootfs + wrapper -------------------------------------------------

@@ -23,7 +23,8 @@ from tests.integration.slurm_support import HOW as SLURM_HOW
 from tests.integration.slurm_support import slurm_conf, slurm_up
 
 TEST_USER = os.environ.get("SSC_TEST_USER", "ssctest")  # made by .ci/apptainer-up.sh
-CACHE = Path(os.environ.get("SSC_TEST_IMAGE_CACHE", "/var/tmp/sscontainer-test-cache"))
+# .ci/run exports SSCONTAINER_CACHE (shared with the example builds); else a fixed place
+CACHE = Path(os.environ.get("SSCONTAINER_CACHE") or "/var/tmp/sscontainer-cache")
 HOW = "run .ci/apptainer-up.sh as root (Apptainer from Debian sid; a rootfs + wrapper on Debian 12)"
 HOSTILE = "a b 'q' \"dq\" $(touch /tmp/pwned) `id` ; x=y, z\nline2 \\ * ${HOME} %s"
 
