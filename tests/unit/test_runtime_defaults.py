@@ -132,3 +132,20 @@ def test_sif_name_and_recorded_bases(tmp_path: Path) -> None:
     (tmp_path / sif.stem / "bases.json").write_text(json.dumps({"sscontainer/base:1": "sha256:a"}))
     assert stale_bases(sif, {"sscontainer/base:1": "sha256:a"}) == []
     assert stale_bases(sif, {"sscontainer/base:1": "sha256:b"}) == ["sscontainer/base:1"]
+
+
+def test_runtime_base_installs_what_the_bootstrap_image_holds_when_missing() -> None:
+    """On a registry's plain Debian image the base spec installs the packages that
+    images/bootstrap-base.sh would have put in (the two lists must stay equal)."""
+    import re
+
+    from sscontainer.specs import runtime_base_spec
+    from sscontainer.specs.entities import BOOTSTRAP_PACKAGES
+    from sscontainer.specs.steps import AptInstall
+
+    script = (Path(__file__).resolve().parents[2] / "images" / "bootstrap-base.sh").read_text()
+    listed = re.search(r"(?m)^PACKAGES=(\S+)$", script)
+    assert listed is not None and tuple(listed.group(1).split(",")) == BOOTSTRAP_PACKAGES
+    first = runtime_base_spec("debian:bookworm-slim").final.steps[0]
+    assert isinstance(first, AptInstall)
+    assert first.packages == BOOTSTRAP_PACKAGES and first.unless_command == "redis-server"
