@@ -25,6 +25,7 @@ from sscontainer.db.address import find_free_port
 from sscontainer.entities.model import Model
 from sscontainer.launchers.slurm import SlurmLauncher
 from sscontainer.launchers.step import Mount, Step
+from sscontainer.settings.containers import ContainerSettings
 from sscontainer.specs import SOCKET_DIR
 from tests.conftest import require_service
 from tests.integration.apptainer_support import (
@@ -89,7 +90,9 @@ def test_producer_consumer_example_runs_every_entity_in_apptainer(tmp_path: Path
     assert not jobs_of(run)  # the database job is gone too
 
 
-def _failing_model(exp: Experiment, name: str, batch_args: dict[str, str | None]) -> Model:
+def _failing_model(
+    exp: Experiment, name: str, batch_args: dict[str, str | None], runtime: str
+) -> Model:
     code = textwrap.dedent("""
         import os, sys
         with open("env.txt", "w") as handle:
@@ -99,14 +102,21 @@ def _failing_model(exp: Experiment, name: str, batch_args: dict[str, str | None]
         sys.exit(7)
     """)
     batch = exp.create_batch_settings(batch_args=batch_args) if batch_args else None
-    rs = exp.create_run_settings("python3", ["-c", code], env_vars={"HOSTILE": HOSTILE})
+    container = ContainerSettings(runtime=runtime) if runtime != "apptainer" else None
+    rs = exp.create_run_settings("python3", ["-c", code], env_vars={"HOSTILE": HOSTILE},
+                                 container=container)
     return exp.create_model(name, rs, batch_settings=batch)
 
 
-@pytest.mark.parametrize("as_user", [False, True], ids=["root", "ordinary-user"])
+@pytest.mark.parametrize(
+    ("as_user", "runtime"),
+    [(False, "apptainer"), (True, "apptainer"), (False, "singularity")],
+    ids=["root", "ordinary-user", "singularity-name"],
+)
 def test_hostile_env_arrives_byte_exact_and_failure_is_reported(
-    tmp_path: Path, as_user: bool
+    tmp_path: Path, as_user: bool, runtime: str
 ) -> None:
+    require_service(shutil.which(runtime) is not None, runtime, "its name on PATH (.ci/apptainer-up.sh)")
     batch_args: dict[str, str | None] = {}
     root = tmp_path
     if as_user:
@@ -117,7 +127,7 @@ def test_hostile_env_arrives_byte_exact_and_failure_is_reported(
         batch_args = {"uid": TEST_USER, "gid": TEST_USER}
     try:
         exp = Experiment("envexp", exp_path=str(root / "exp"), launcher="slurm")
-        model = _failing_model(exp, "hostile", batch_args)
+        model = _failing_model(exp, "hostile", batch_args, runtime)
         exp.generate(model)
         run = root / "exp" / "hostile"
         if as_user:
@@ -131,7 +141,9 @@ def test_hostile_env_arrives_byte_exact_and_failure_is_reported(
         assert cwd == "/work/hostile" and exe.startswith("/opt/sscontainer/venv/")
         assert (uid == "0") != as_user and (not as_user or uid == str(_uid(TEST_USER)))
         assert not Path("/tmp/pwned").exists()
-        assert "apptainer exec" in (run / "hostile.sbatch").read_text()
+        script = (run / "hostile.sbatch").read_text()
+        assert f"{runtime} exec --no-eval" in script
+        assert f"{runtime.upper()}ENV_HOSTILE=" in script  # the value travels verbatim
     finally:
         if as_user:
             shutil.rmtree(root, ignore_errors=True)
