@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,9 +65,18 @@ def require_docker_base() -> None:
                     f".ci/build-images.sh ({why})")
 
 
-def cluster() -> str:
-    """The Slurm cluster the Apptainer tests run on (its slurm.conf); skip/fail if down."""
-    require_service(slurm_up(), "a Slurm cluster", SLURM_HOW)
+def cluster(wait: float = 90.0) -> str:
+    """The Slurm cluster the Apptainer tests run on (its slurm.conf); skip/fail if down.
+
+    Waits up to ``wait`` s: right after a test cancels its jobs the node is
+    briefly COMPLETING, which ``slurm_up`` does not count as usable.
+    """
+    deadline = time.monotonic() + wait
+    up = slurm_up()
+    while not up and slurm_conf() is not None and time.monotonic() < deadline:
+        time.sleep(1.0)
+        up = slurm_up()
+    require_service(up, "a Slurm cluster", SLURM_HOW)
     conf = slurm_conf()
     assert conf is not None
     return conf
