@@ -90,6 +90,28 @@ def test_producer_consumer_example_runs_every_entity_in_apptainer(tmp_path: Path
     assert not jobs_of(run)  # the database job is gone too
 
 
+def test_ensemble_members_run_in_apptainer_as_one_job_array(tmp_path: Path) -> None:
+    exp = Experiment("arr", exp_path=str(tmp_path / "exp"), launcher="slurm")
+    conf = tmp_path / "in.txt"
+    conf.write_text("A=;A;")
+    code = "import os, sys; print(open('in.txt').read(), os.getcwd(), sys.executable)"
+    ens = exp.create_ensemble(
+        "sweep", params={"A": [1, 2, 3]},
+        run_settings=exp.create_run_settings("python3", ["-c", code]),
+        batch_settings=exp.create_batch_settings(nodes=1, time="00:05:00"),
+    )
+    ens.attach_generator_files(to_configure=[str(conf)])
+    exp.generate(ens)
+    exp.start(ens)
+    assert exp.get_status(ens) == [Status.COMPLETED] * 3
+    array = (tmp_path / "exp" / "sweep" / "sweep.sbatch").read_text()
+    assert array.count("apptainer exec --no-eval") == 3 and "--array=0-2" in array
+    for i, member in enumerate(ens):
+        text, cwd, exe = (Path(member.path) / f"{member.name}.out").read_text().split()
+        assert (text, cwd) == (f"A={i + 1}", f"/work/{member.name}")
+        assert exe.startswith("/opt/sscontainer/venv/")  # the image's interpreter
+
+
 def _failing_model(
     exp: Experiment, name: str, batch_args: dict[str, str | None], runtime: str
 ) -> Model:

@@ -39,3 +39,27 @@ def test_docker_launcher_runs_the_images_python(tmp_path: Path) -> None:
     assert exp.get_status(model) == [Status.COMPLETED], (tmp_path / "which" / "which.err").read_text()
     inside = (tmp_path / "which" / "which.out").read_text().strip()
     assert inside == "/opt/sscontainer/venv/bin/python3" and inside != sys.executable
+
+
+def test_run_takes_base_image(tmp_path: Path) -> None:
+    import subprocess
+    import textwrap
+
+    (tmp_path / "exp.yaml").write_text(textwrap.dedent("""
+        name: based
+        models:
+          - {name: hello, exe: echo, args: [hi]}
+    """))
+
+    def run(base: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "sscontainer.cli", "run", str(tmp_path / "exp.yaml"),
+             "--launcher", "local", "--overwrite", "--quiet", "--base-image", base],
+            capture_output=True, text=True, timeout=120,
+        )
+
+    bad = run("Not A Ref!")
+    assert bad.returncode == 2 and "container base" in bad.stderr and "Traceback" not in bad.stderr
+    good = run("python:3.11-slim")  # the local launcher builds nothing: accepted, runs
+    assert good.returncode == 0, good.stderr
+    assert (tmp_path / "based" / "hello" / "hello.out").read_text() == "hi\n"
