@@ -143,13 +143,15 @@ class Planner:
         images.no_cache, images.quiet, images.build_missing = no_cache, quiet, True
         built: dict[str, str] = {}
         try:
-            for name in orchestrators:
+            for name in orchestrators if not self.default().on_host else ():
                 if self.launcher != "slurm":  # `build` on a workstation: the Docker image
                     built[name] = images.orchestrator_image()
                 elif (image := self._orchestrator_image(name)) is not None:
                     built[name] = image
             for model in models:
                 container = self.ensure_container(model)  # local too: the default recipe
+                if container.on_host:
+                    continue  # runtime "none": no image
                 if self.launcher != "slurm":
                     built[model.name] = images.model_image(model)
                 elif (runtime := self.runtime_for(container)) is not None:

@@ -18,7 +18,8 @@ def plan_specs(plan: Plan) -> dict[str, ContainerSpec]:
     from ..specs.entities import orchestrator_spec
 
     specs: dict[str, ContainerSpec] = {}
-    if plan.database is not None:
+    on_host = plan.container is not None and plan.container.on_host  # runtime "none"
+    if plan.database is not None and not on_host:
         spec = orchestrator_spec()
         specs[repr(spec)] = spec
     for entity in plan.entities.values():

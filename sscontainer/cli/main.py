@@ -191,9 +191,14 @@ def build(
     """Build every image the experiment needs (unchanged images are not rebuilt)."""
     from .images import build_plan
 
-    plan = load_plan(experiment_file, base_image=base_image)
-    for name, image in build_plan(plan, formats, no_cache, quiet):
+    # the images do not depend on where the file says it runs: load it as the docker
+    # launcher would (every model has container settings; no exe is looked up here)
+    plan = load_plan(experiment_file, launcher="docker", base_image=base_image)
+    rows = build_plan(plan, formats, no_cache, quiet)
+    for name, image in rows:
         click.echo(f"{name}: {image}")
+    if not rows and not quiet:
+        click.echo("nothing to build: every entity runs on the host (container runtime none)")
 
 
 @cli.command()
