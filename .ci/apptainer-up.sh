@@ -98,18 +98,21 @@ build_rootfs() { # target mirror
     write_sid_sources "$r" "$mirror"
     cp /etc/resolv.conf "$r/etc/resolv.conf"
     # proc only in a private mount namespace: nothing stays mounted on the host
-    unshare --mount --propagation private sh -euc '
+    # (apt in the chroot says "Can not write log (Is /dev/pts mounted?)": harmless)
+    if ! unshare --mount --propagation private sh -euc '
         r=$1; shift
         mount -t proc proc "$r/proc"
-        chroot "$r" apt-get -q -o Acquire::Languages=none update >/dev/null
+        chroot "$r" apt-get -q -o Acquire::Languages=none update
         chroot "$r" env DEBIAN_FRONTEND=noninteractive apt-get install -q -y \
-            --no-install-recommends "$@" 2>&1 | grep -v "Can not write log" >/dev/null
-        chroot "$r" apt-get clean' sh "$r" "${PACKAGES[@]}" \
-        || die "the apptainer package (Debian sid) cannot be installed into the $SUITE rootfs: apt-get install ${PACKAGES[*]} failed"
+            --no-install-recommends "$@"
+        chroot "$r" apt-get clean' sh "$r" "${PACKAGES[@]}" >"$r.apt.log" 2>&1; then
+        tail -n 20 "$r.apt.log" >&2
+        die "the apptainer package (Debian sid) cannot be installed into the $SUITE rootfs: apt-get install ${PACKAGES[*]} failed"
+    fi
     [[ -x "$r/usr/bin/apptainer" ]] || die "apt-get installed no /usr/bin/apptainer into the rootfs"
-    rm -rf "$r"/var/lib/apt/lists/* "$r.debootstrap.log"
+    rm -rf "$r"/var/lib/apt/lists/* "$r.debootstrap.log" "$r.apt.log"
     tune_config "$r"
-    # FUSE for that user: this machine's /dev/fuse is 0600 (stock Debian: 0666). The
+    # FUSE for ordinary users: this machine's /dev/fuse is 0600 (stock Debian: 0666). The
     # wrapper binds this node over /dev/fuse inside its own namespace only.
     mknod -m 666 "$r/.dev-fuse" c 10 229
 }
@@ -125,7 +128,7 @@ install_rootfs() {
     else
         mkdir -p "$CACHE"
         rm -rf "$root.partial"
-        log "building the Debian $SUITE rootfs for Apptainer in $root (about 2-3 min)"
+        log "building the Debian $SUITE rootfs for Apptainer in $root (about a minute)"
         local start=$SECONDS
         build_rootfs "$root.partial" "$(mirror)"
         touch "$root.partial/.sscontainer-complete"
