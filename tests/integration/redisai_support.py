@@ -78,3 +78,39 @@ def smartredis_env(db: LocalDatabase, extra: Mapping[str, str] | None = None) ->
            "SR_LOG_LEVEL": "QUIET"}
     env.update(extra or {})
     return env
+
+
+def sr_client(db: LocalDatabase) -> Any:
+    """A real SmartRedis client of ``db`` (its legacy ``Client(cluster, address)`` form).
+
+    SR_SOCKET_TIMEOUT is raised so a slow model run is not re-sent (SmartRedis re-sends a
+    command after 250 ms by default); logging is quiet.
+    """
+    smartredis = require_smartredis()
+    os.environ["SR_SOCKET_TIMEOUT"] = "30000"
+    os.environ["SR_LOG_LEVEL"] = "QUIET"
+    return smartredis.Client(db.is_cluster, db.ssdb)
+
+
+@contextmanager
+def kind_db(kind: str, **kwargs: Any) -> Iterator[LocalDatabase]:
+    """A standalone ("standalone"), Unix-socket ("uds") or 3-shard ("cluster") database."""
+    from tests.integration.db_fixtures import short_tmpdir
+
+    if kind == "cluster":
+        with module_db(3, **kwargs) as db:
+            yield db
+        return
+    if kind == "uds":
+        sock_dir = short_tmpdir()
+        try:
+            with module_db(unix_socket=os.path.join(sock_dir, "db.sock"), **kwargs) as db:
+                yield db
+        finally:
+            os.rmdir(sock_dir)
+        return
+    with module_db(**kwargs) as db:
+        yield db
+
+
+DB_KINDS = ("standalone", "uds", "cluster")
