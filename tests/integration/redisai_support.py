@@ -114,3 +114,87 @@ def kind_db(kind: str, **kwargs: Any) -> Iterator[LocalDatabase]:
 
 
 DB_KINDS = ("standalone", "uds", "cluster")
+
+
+@contextmanager
+def workers_for(db: LocalDatabase, devices: tuple[str, ...] = ("CPU",),
+                env: Mapping[str, str] | None = None) -> Iterator[list[Any]]:
+    """Real inference worker processes, one per shard and device; their logs on failure."""
+    import shutil
+    import tempfile
+
+    from sscontainer.ml.processes import start_worker, stop_workers
+
+    log_dir = tempfile.mkdtemp(prefix="ssc-workers-")
+    saved = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
+    try:
+        procs = [
+            start_worker(str(address), device, log_path=os.path.join(log_dir, f"w{i}-{n}.log"))
+            for i, address in enumerate(db.addresses) for n, device in enumerate(devices)
+        ]
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    try:
+        yield procs
+    finally:
+        stop_workers(procs)
+        shutil.rmtree(log_dir, ignore_errors=True)
+
+
+def wait_for_workers(db: LocalDatabase, count: int = 1, device: str = "CPU",
+                     timeout: float = 60.0) -> None:
+    """Until every shard has ``count`` workers registered for ``device`` (SSC.WORKERS)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    for index in range(len(db.addresses)):
+        conn = raw(db, index)
+        try:
+            while True:
+                rows = {r[0].decode(): int(r[1]) for r in conn.execute_command("SSC.WORKERS")}
+                if rows.get(device, 0) >= count:
+                    break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no {device} worker registered on shard {index}: {rows}")
+                time.sleep(0.05)
+        finally:
+            conn.close()
+
+
+def queue_state(db: LocalDatabase, index: int = 0) -> dict[str, tuple[int, int, int]]:
+    """SSC.WORKERS of one shard: device -> (workers, queued, running)."""
+    conn = raw(db, index)
+    try:
+        return {r[0].decode(): (int(r[1]), int(r[2]), int(r[3]))
+                for r in conn.execute_command("SSC.WORKERS")}
+    finally:
+        conn.close()
+
+
+def hash_tag(db: LocalDatabase, index: int = 0) -> str:
+    """A key prefix ``{...}`` whose slot shard ``index`` owns ("" for a standalone database)."""
+    if not db.is_cluster:
+        return ""
+    from redis.crc import key_slot
+
+    conn = raw(db, index)
+    try:
+        my_id = conn.execute_command("CLUSTER", "MYID")
+        my_id = my_id.decode() if isinstance(my_id, bytes) else my_id
+        ranges = []
+        for entry in conn.execute_command("CLUSTER", "SLOTS"):
+            node = entry[2][2]
+            if (node.decode() if isinstance(node, bytes) else node) == my_id:
+                ranges.append((int(entry[0]), int(entry[1])))
+    finally:
+        conn.close()
+    for i in range(100_000):
+        slot = key_slot(f"t{i}".encode())
+        if any(lo <= slot <= hi for lo, hi in ranges):
+            return f"{{t{i}}}"
+    raise AssertionError(f"no hash tag maps to shard {index}")
