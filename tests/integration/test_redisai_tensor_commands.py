@@ -8,12 +8,13 @@ import struct
 import time
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 import redis
 
 from sscontainer.db.address import find_free_port
 from tests.integration.db_fixtures import short_tmpdir
-from tests.integration.redisai_support import module_db, raw
+from tests.integration.redisai_support import module_db, raw, sr_client
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 
@@ -148,13 +149,13 @@ def files() -> Iterator[tuple[str, int]]:
 def test_tensors_survive_a_restart_from_rdb(files: tuple[str, int]) -> None:
     base_dir, port = files
     with module_db(port=port, base_dir=base_dir) as db:
-        c = raw(db)
-        c.execute_command("AI.TENSORSET", "saved", "FLOAT", 2, "VALUES", 1.5, 2.5)
-        c.execute_command("AI.MODELSTORE", "m", "ONNX", "CPU", "TAG", "v1", "BLOB", b"onnx")
-        c.execute_command("AI.SCRIPTSET", "s", "CPU", "SOURCE", "def f(x):\n    return x\n")
-        assert c.save()
-        c.close()
+        client = sr_client(db)  # SmartRedis's save(): SAVE on every address
+        client.put_tensor("saved", np.array([1.5, 2.5], np.float32))
+        client.set_model("m", b"onnx", "ONNX", "CPU", tag="v1")
+        client.set_script("s", "def f(x):\n    return x\n", "CPU")
+        client.save([str(db.addresses[0])])
     with module_db(port=port, base_dir=base_dir) as db:
+        np.testing.assert_array_equal(sr_client(db).get_tensor("saved"), [1.5, 2.5])
         c = raw(db)
         assert c.execute_command("AI.TENSORGET", "saved", "VALUES") == [b"1.5", b"2.5"]
         assert c.execute_command("AI.MODELGET", "m", "BLOB") == b"onnx"
