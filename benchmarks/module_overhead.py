@@ -88,9 +88,23 @@ class Load:
         return done / elapsed
 
 
+def server_usec(load: Load) -> dict[str, float]:
+    """The server's own time per call (INFO commandstats): the module's cost without the
+    network and the client, which a loaded host blurs in the throughput figures."""
+    (text,) = load.round(encode("INFO", "commandstats"), 1)
+    assert isinstance(text, bytes)
+    usec = {}
+    for line in text.decode().splitlines():
+        match = re.match(r"cmdstat_([a-z._]+):calls=\d+,usec=\d+,usec_per_call=([0-9.]+)", line)
+        if match:
+            usec[match.group(1)] = float(match.group(2))
+    return usec
+
+
 def measure(path: str, label: str, count: int, rounds: int, seconds: float) -> None:
     blob = np.random.default_rng(0).random(count, dtype=np.float32).tobytes()
     load = Load(path)
+    load.round(encode("CONFIG", "RESETSTAT"), 1)
     rates: dict[str, list[float]] = {"plain": [], "module": []}
     for _ in range(rounds):  # alternate so drift on a busy host hits both alike
         for kind in ("plain", "module"):
@@ -101,6 +115,9 @@ def measure(path: str, label: str, count: int, rounds: int, seconds: float) -> N
     print(f"  {label:<14} SET+GET {plain:>9.0f} pairs/s   AI.TENSORSET+AI.TENSORGET "
           f"{module:>9.0f} pairs/s   ratio {ratio:.2f} (target >= {TARGET}) "
           f"{'ok' if ratio >= TARGET else 'BELOW'}")
+    usec = server_usec(load)
+    print(f"  {'':<14} server time per call: SET {usec['set']:.2f} us, GET {usec['get']:.2f} us, "
+          f"AI.TENSORSET {usec['ai.tensorset']:.2f} us, AI.TENSORGET {usec['ai.tensorget']:.2f} us")
 
 
 def redis_benchmark() -> str | None:

@@ -152,7 +152,7 @@ int tensor_set_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) 
     }
     const char *err = NULL;
     Tensor *t = parse_tensorset(argv, argc, &err);
-    int status = t ? RedisModule_ModuleTypeSetValue(key, TensorType, t) : REDISMODULE_ERR;
+    int status = t ? tensor_set_key(key, t) : REDISMODULE_ERR;
     RedisModule_CloseKey(key);
     if (t == NULL) return RedisModule_ReplyWithError(ctx, err);
     if (status != REDISMODULE_OK) {
