@@ -7,7 +7,7 @@ works as ``from smartredis import *`` and reads and writes the same data.
 
 from __future__ import annotations
 
-from . import dataset_utils, error
+from . import dataset_utils, direct, error
 from .client import Client
 from .configoptions import ConfigOptions
 from .dataset import Dataset
@@ -42,4 +42,5 @@ __all__ = [
     "SRLoggingLevel",
     "error",
     "dataset_utils",
+    "direct",
 ]

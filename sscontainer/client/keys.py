@@ -1,7 +1,10 @@
 """Key names and ensemble prefixes, exactly as SmartRedis 0.6.1 builds them.
 
 ``SSKEYOUT`` is the put prefix; ``SSKEYIN`` a comma list of get prefixes, the first
-one in use until ``set_data_source`` picks another of them. A prefix ``P`` makes
+one in use until ``set_data_source`` picks another. SmartRedis accepts only
+``SSKEYIN``'s names there; sscontainer's client also accepts any other entity name
+(DESIGN.md: the guide's consumer reads the producers' keys without registering
+them as incoming entities). A prefix ``P`` makes
 key ``P.name``. Writes use the put prefix, reads/exists/deletes the get prefix.
 Tensors, datasets and lists are prefixed by default, models and scripts not; the
 ``use_*_ensemble_prefix`` switches change that. A dataset ``N`` lives under
@@ -10,9 +13,12 @@ Tensors, datasets and lists are prefixed by default, models and scripts not; the
 
 from __future__ import annotations
 
+import re
+
 from .error import RedisInternalError, RedisRuntimeError
 
 META_SUFFIX = ".meta"
+_ENTITY_NAME = re.compile(r"(?!\.\.?$)[A-Za-z0-9_.-]+")  # sscontainer.names' rule
 
 
 class KeyBuilder:
@@ -30,11 +36,12 @@ class KeyBuilder:
             self.set_data_source(self.get_prefixes[0])
 
     def set_data_source(self, source_id: str) -> None:
-        if source_id not in self.get_prefixes:
+        if source_id not in self.get_prefixes and not _ENTITY_NAME.fullmatch(source_id):
             raise RedisRuntimeError(
                 f"Client error: data source {source_id} could not be found during client "
-                f"initialization (the sources are SSKEYIN's names: "
-                f"{', '.join(self.get_prefixes) or 'SSKEYIN is not set'})."
+                f"initialization: it is not one of SSKEYIN's names "
+                f"({', '.join(self.get_prefixes) or 'SSKEYIN is not set'}) nor an entity name "
+                "(letters, digits, '_', '.', '-')."
             )
         self.get_prefix = source_id
 

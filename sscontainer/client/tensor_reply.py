@@ -157,11 +157,14 @@ def read_tensor(conn: Connection, into: np.ndarray[Any, Any] | None = None) -> A
     sink[:have] = conn.view[start:start + have]
     while have < size:
         have += conn.recv_into(sink[have:])
-    tail = max(end - start - size, 0)  # bytes of the final CRLF already read (nothing follows it)
-    if tail < 2:
+    tail = end - start - size  # bytes after the blob already read: its CRLF, maybe more
+    if tail > 2:  # a reply that followed (pipelining): hiredis keeps it for later
+        conn.reader.feed(conn.buffer, start + size + 2, tail - 2)  # type: ignore[arg-type]
+    elif tail < 2:
         crlf = memoryview(bytearray(2))
-        while tail < 2:
-            tail += conn.recv_into(crlf[max(tail, 0):])
+        done = max(tail, 0)
+        while done < 2:
+            done += conn.recv_into(crlf[done:])
     if not fits:
         if dtype is None:
             raise RedisInternalError(f"the database sent an unknown tensor type {wire!r}")

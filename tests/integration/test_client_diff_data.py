@@ -205,7 +205,11 @@ def test_prefixes_and_data_sources(pair: Pair) -> None:
         same(lambda: view(real.get_dataset("ds")), lambda: view(mine.get_dataset("ds")))
         same(lambda: [d.get_name() for d in real.get_datasets_from_list("L")],
              lambda: [d.get_name() for d in mine.get_datasets_from_list("L")])
-    same(lambda: real.set_data_source("prodC"), lambda: mine.set_data_source("prodC"))
+    same(lambda: real.set_data_source("prod C"), lambda: mine.set_data_source("prod C"))
+    with pytest.raises(pair.sr.error.RedisRuntimeError):
+        real.set_data_source("prodC")  # not in SSKEYIN: SmartRedis refuses it ...
+    mine.set_data_source("prodC")  # ... sscontainer's client reads its keys (DESIGN.md)
+    mine.set_data_source("prodB")
     same(lambda: real.use_dataset_ensemble_prefix(0), lambda: mine.use_dataset_ensemble_prefix(0))
     for toggle in ("use_dataset_ensemble_prefix", "use_list_ensemble_prefix",
                    "use_tensor_ensemble_prefix", "use_model_ensemble_prefix"):

@@ -34,8 +34,11 @@ def test_without_sskeyin_reads_are_not_prefixed() -> None:
     keys = KeyBuilder("prodA", "")
     assert keys.tensor("x", False) == "prodA.x"
     assert keys.tensor("x", True) == "x"
-    with pytest.raises(RedisRuntimeError, match="data source prodA could not be found"):
-        keys.set_data_source("prodA")
+    keys.set_data_source("prodA")  # not in SSKEYIN: SmartRedis refuses, DESIGN.md allows it
+    assert keys.tensor("x", True) == "prodA.x"
+    for bad in ("", "a b", "..", "x/y"):
+        with pytest.raises(RedisRuntimeError, match=f"data source {bad} could not be found"):
+            keys.set_data_source(bad)
 
 
 def test_list_entries_name_their_dataset() -> None:
