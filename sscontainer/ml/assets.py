@@ -58,7 +58,7 @@ def store_assets(
 
 
 def asset_devices(models: Sequence[Any], scripts: Sequence[Any]) -> list[str]:
-    """The worker devices the assets need (always the CPU: it receives every request)."""
+    """The worker devices the assets need (always the CPU: the default device)."""
     devices = {CPU}
     for asset in [*models, *scripts]:
         if asset.is_multigpu:

@@ -1,99 +1,79 @@
-"""Grouping requests for one model into batches (RedisAI's BATCHSIZE semantics).
+"""Grouping jobs for one model into batches (RedisAI's BATCHSIZE semantics).
 
-Requests for the same model version whose inputs agree in number, dtype and
-every dimension but the first are concatenated along the first dimension while
-the total stays within ``batch_size``. With ``min_batch_size`` set, a group waits
-(at most ``min_batch_timeout`` ms from its oldest request) until it holds that many
-samples. Scripts and models stored with ``batch_size=0`` run one request at a time.
+Jobs for the same model version whose inputs agree in number, dtype and every
+dimension but the first are concatenated along the first dimension while the total
+stays within ``batch_size``. With ``min_batch_size`` set, a group waits (at most
+``min_batch_timeout`` ms from its oldest job) until it holds that many samples.
+Scripts and models stored with ``batch_size=0`` run one job at a time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .protocol import Request
-from .store import StoredMeta
-
-Array = np.ndarray[Any, Any]
+from .jobs import Array, Job
 
 
-@dataclass
-class Pending:
-    """A request whose model settings and input tensors have been read."""
-
-    request: Request
-    meta: StoredMeta
-    inputs: list[Array]
-    arrived: float  # time.monotonic() when the worker took it
-
-    @property
-    def samples(self) -> int:
-        """Its size along the batch dimension (what counts against ``batch_size``)."""
-        first = self.inputs[0] if self.inputs else None
-        return 1 if first is None or first.ndim == 0 else int(first.shape[0])
-
-    def signature(self) -> tuple[Any, ...] | None:
-        """What must agree for requests to share a batch (None: cannot be batched)."""
-        if not self.inputs or any(a.ndim == 0 for a in self.inputs):
-            return None
-        return tuple((a.dtype.str, a.shape[1:]) for a in self.inputs)
-
-
-def _batchable(meta: StoredMeta) -> bool:
-    return not meta.is_script and meta.batch_size > 0
+def _batchable(job: Job) -> bool:
+    return not job.is_script and job.batch_size > 0
 
 
 class Batcher:
-    """Holds taken requests until their group is ready to run."""
+    """Holds taken jobs until their group is ready to run."""
 
     def __init__(self) -> None:
-        self._groups: dict[tuple[str, str], list[Pending]] = {}
+        self._groups: dict[tuple[bytes, str], list[Job]] = {}
 
     def __len__(self) -> int:
         return sum(len(items) for items in self._groups.values())
 
-    def add(self, item: Pending) -> None:
-        self._groups.setdefault((item.request.key, item.meta.version), []).append(item)
+    def add(self, job: Job) -> None:
+        self._groups.setdefault(job.asset, []).append(job)
 
-    def _waiting(self, items: list[Pending], now: float) -> bool:
-        meta = items[0].meta
-        if not _batchable(meta) or not meta.min_batch_size:
+    def clear(self) -> list[Job]:
+        """Forget every held job (the server failed them: the connection was lost)."""
+        held = [job for items in self._groups.values() for job in items]
+        self._groups.clear()
+        return held
+
+    def _waiting(self, items: list[Job], now: float) -> bool:
+        first = items[0]
+        if not _batchable(first) or not first.min_batch_size:
             return False
-        if sum(i.samples for i in items) >= meta.min_batch_size:
+        if sum(i.samples for i in items) >= first.min_batch_size:
             return False
-        return now - items[0].arrived < meta.min_batch_timeout / 1000.0
+        return now - first.arrived < first.min_batch_timeout / 1000.0
 
     def wait_time(self, now: float) -> float | None:
         """Seconds until a waiting group must run anyway (None: nothing waits)."""
         waits = [
-            items[0].arrived + items[0].meta.min_batch_timeout / 1000.0 - now
+            items[0].arrived + items[0].min_batch_timeout / 1000.0 - now
             for items in self._groups.values()
             if self._waiting(items, now)
         ]
         return max(0.0, min(waits)) if waits else None
 
-    def take_ready(self, now: float) -> list[list[Pending]]:
+    def take_ready(self, now: float) -> list[list[Job]]:
         """The batches to run now, oldest group first; waiting groups stay."""
-        ready: list[list[Pending]] = []
+        ready: list[list[Job]] = []
         for group_key, items in list(self._groups.items()):
             if self._waiting(items, now):
                 continue
             del self._groups[group_key]
-            if _batchable(items[0].meta):
-                ready.extend(pack(items, items[0].meta.batch_size))
+            if _batchable(items[0]):
+                ready.extend(pack(items, items[0].batch_size))
             else:
                 ready.extend([item] for item in items)
         return ready
 
 
-def pack(items: Sequence[Pending], batch_size: int) -> list[list[Pending]]:
-    """Greedy, in arrival order: same-signature requests fill a batch up to ``batch_size``."""
-    open_batches: dict[tuple[Any, ...], tuple[list[Pending], int]] = {}
-    done: list[list[Pending]] = []
+def pack(items: Sequence[Job], batch_size: int) -> list[list[Job]]:
+    """Greedy, in arrival order: same-signature jobs fill a batch up to ``batch_size``."""
+    open_batches: dict[tuple[Any, ...], tuple[list[Job], int]] = {}
+    done: list[list[Job]] = []
     for item in items:
         signature = item.signature()
         if signature is None or item.samples >= batch_size:
@@ -109,16 +89,16 @@ def pack(items: Sequence[Pending], batch_size: int) -> list[list[Pending]]:
     return done
 
 
-def concat_inputs(batch: Sequence[Pending]) -> list[Array]:
-    """Input ``i`` of every request, joined along the first dimension."""
+def concat_inputs(batch: Sequence[Job]) -> list[Array]:
+    """Input ``i`` of every job, joined along the first dimension."""
     return [
         np.concatenate([item.inputs[i] for item in batch], axis=0)
         for i in range(len(batch[0].inputs))
     ]
 
 
-def split_outputs(outputs: Sequence[Array], batch: Sequence[Pending]) -> list[list[Array]]:
-    """Each request's slice of every output; ValueError when an output is not batched."""
+def split_outputs(outputs: Sequence[Array], batch: Sequence[Job]) -> list[list[Array]]:
+    """Each job's slice of every output; ValueError when an output is not batched."""
     sizes = [item.samples for item in batch]
     total = sum(sizes)
     bounds = np.cumsum(sizes)[:-1]

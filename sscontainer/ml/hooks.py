@@ -36,12 +36,15 @@ def set_ml_devices(orch: Any, devices: Iterable[str]) -> None:
     """The devices whose workers run beside each shard of ``orch`` (default ``["CPU"]``).
 
     Call before starting it, e.g. ``set_ml_devices(db, ["CPU", *gpu_devices(2)])``.
-    The CPU worker takes every request and hands GPU models to their device's
-    worker, so any non-empty list must hold ``"CPU"``; ``[]`` starts no worker.
+    The database module queues each job for its model's device and that device's
+    worker takes it; models and scripts default to the CPU, so any non-empty list
+    must hold ``"CPU"``; ``[]`` starts no worker.
     """
     chosen = sorted({worker_device(d) for d in devices})
     if chosen and CPU not in chosen:
-        raise SSConfigError(f"ML devices {chosen}: include 'CPU' (it routes every request)")
+        raise SSConfigError(
+            f"ML devices {chosen}: include 'CPU' (models and scripts run there by default)"
+        )
     setattr(orch, _DEVICES_ATTR, tuple(chosen))
 
 

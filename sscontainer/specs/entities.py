@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..db.redisai import IMAGE_MODULE_PATH
 from ..errors import MissingFileError, SSConfigError
 from ..names import validate_name
 from ..version import __version__
@@ -25,6 +26,7 @@ from .steps import (
     CreateVenv,
     MakeDirs,
     PipInstall,
+    Run,
     User,
     wheel_requirement,
 )
@@ -72,6 +74,13 @@ def sscontainer_install() -> tuple[Instruction, ...]:
         Copy(Wheelhouse(sscontainer=True), dest),
         PipInstall(VENV, dest, ("sscontainer",), no_deps=True, force_reinstall=True),
     )
+
+
+def link_redisai_module() -> Run:
+    """A fixed path for the RedisAI-compatible module the wheel installed (configs rendered
+    on the host name it; the site-packages path depends on the image's Python)."""
+    script = 'ln -sf "$("$1" -m sscontainer.db.redisai)" "$2"'
+    return Run((("sh", "-c", script, "sh", f"{VENV}/bin/python", IMAGE_MODULE_PATH),))
 
 
 def _labels(role: str) -> dict[str, str]:
@@ -162,6 +171,7 @@ def orchestrator_spec(
         AptInstall(SERVER_PACKAGES, unless_command="redis-server"),
         CreateVenv(VENV),
         *sscontainer_install(),
+        link_redisai_module(),
         MakeDirs((DATA_DIR,), owner=user),
     )
     return ContainerSpec(

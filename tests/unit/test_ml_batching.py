@@ -1,24 +1,28 @@
-"""How the worker groups requests into batches and splits results back (no services)."""
+"""How the worker groups jobs into batches and splits results back (no services)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sscontainer.ml.batching import Batcher, Pending, concat_inputs, pack, split_outputs
-from sscontainer.ml.protocol import Request
-from sscontainer.ml.store import StoredMeta
+from sscontainer.ml.batching import Batcher, concat_inputs, pack, split_outputs
+from sscontainer.ml.jobs import Job
 
 
-def meta(batch_size=0, min_batch_size=0, min_batch_timeout=0, kind="model", version="v1"):
-    return StoredMeta(kind, version, "ONNX", "CPU", batch_size, min_batch_size,
-                      min_batch_timeout, (), ())
+def meta(batch_size=0, min_batch_size=0, min_batch_timeout=0, kind="MODEL", version="v1"):
+    return {"kind": kind, "version": version, "batch_size": batch_size,
+            "min_batch_size": min_batch_size, "min_batch_timeout": min_batch_timeout}
+
+
+def job(inputs, key="cnn", meta_=None, arrived=0.0, fn=""):
+    settings = meta_ or meta(batch_size=8)
+    return Job(id=1, key=key.encode(), backend="ONNX", device="CPU", fn=fn, inputs=inputs,
+               n_outputs=1, waited_ms=0, arrived=arrived, **settings)
 
 
 def pending(rows=1, width=3, key="cnn", meta_=None, arrived=0.0, dtype=np.float32, fn=""):
     data = np.arange(rows * width, dtype=dtype).reshape(rows, width)
-    request = Request(key=key, inputs=["x"], outputs=["y"], fn=fn)
-    return Pending(request, meta_ or meta(batch_size=8), [data], arrived)
+    return job([data], key, meta_, arrived, fn)
 
 
 def test_pack_fills_batches_up_to_batch_size_in_arrival_order():
@@ -38,7 +42,7 @@ def test_pack_keeps_different_shapes_and_dtypes_apart_and_oversized_alone():
 
 
 def test_a_scalar_input_is_never_batched():
-    scalar = Pending(Request("cnn", ["x"], ["y"]), meta(batch_size=8), [np.ones((), np.float32)], 0.0)
+    scalar = job([np.ones((), np.float32)])
     other = pending()
     assert scalar.signature() is None
     assert sorted(len(b) for b in pack([scalar, other], batch_size=8)) == [1, 1]
@@ -65,7 +69,7 @@ def test_batcher_runs_unbatched_models_and_scripts_one_by_one():
     batcher = Batcher()
     for _ in range(3):
         batcher.add(pending(meta_=meta(batch_size=0)))
-    batcher.add(pending(key="s", fn="f", meta_=meta(kind="script", batch_size=8)))
+    batcher.add(pending(key="s", fn="f", meta_=meta(kind="SCRIPT", batch_size=8)))
     ready = batcher.take_ready(now=0.0)
     assert sorted(len(b) for b in ready) == [1, 1, 1, 1]
     assert len(batcher) == 0

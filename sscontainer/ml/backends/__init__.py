@@ -47,6 +47,8 @@ class ModelRunner(Protocol):
 class ScriptRunner(Protocol):
     def run(self, fn_name: str, inputs: Sequence[Array]) -> list[Array]: ...
 
+    def call(self, fn_name: str, args: Sequence[Any]) -> list[Array]: ...
+
 
 def missing(backend: str) -> BackendError:
     _module, _imports, extra, what = _BACKENDS[check_backend(backend)]

@@ -94,13 +94,25 @@ class TorchScript:
             raise BackendError(f"TorchScript could not compile the script: {exc}") from exc
 
     def run(self, fn_name: str, inputs: Sequence[Array]) -> list[Array]:
+        return self.call(fn_name, list(inputs))
+
+    def call(self, fn_name: str, args: Sequence[Any]) -> list[Array]:
+        """``fn_name(*args)``: arrays become tensors, lists of arrays lists of tensors
+        (SCRIPTRUN's ``$``, SCRIPTEXECUTE's inputs), strings stay strings."""
         try:
             function = getattr(self.unit, fn_name)
         except (AttributeError, RuntimeError):
             raise BackendError(f"the script defines no function {fn_name!r}") from None
         with self.torch.inference_mode():
-            result = function(*_to_torch(self.torch, inputs, self.device))
+            result = function(*[self._argument(a) for a in args])
         return as_outputs(result, _to_numpy)
+
+    def _argument(self, value: Any) -> Any:
+        if isinstance(value, np.ndarray):
+            return _to_torch(self.torch, [value], self.device)[0]
+        if isinstance(value, list):
+            return [self._argument(v) for v in value]
+        return value
 
 
 def load_model(

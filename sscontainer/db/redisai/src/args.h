@@ -1,0 +1,38 @@
+/* Reading command arguments: keywords, counts, backends and devices. */
+#ifndef SSCAI_ARGS_H
+#define SSCAI_ARGS_H
+
+#include "api.h"
+
+#define DEVICE_MAX 16 /* "GPU:" + up to 5 digits, as RedisAI allows, plus room */
+
+enum backend { BACKEND_TF, BACKEND_TFLITE, BACKEND_TORCH, BACKEND_ONNX, BACKEND_COUNT };
+
+/* Whether arg is the keyword word (ASCII, case-insensitive, whole argument). */
+int arg_is(const RedisModuleString *arg, const char *word);
+
+/* The backend named by arg (case-insensitive), or -1. */
+int backend_parse(const RedisModuleString *arg);
+const char *backend_name(int backend);
+
+/* Copy arg into out (upper-cased) when it names a device RedisAI accepts: CPU, GPU,
+ * CPU:<digits>, GPU:<digits> (under 10 characters). REDISMODULE_ERR otherwise. */
+int device_parse(const RedisModuleString *arg, char out[DEVICE_MAX]);
+
+/* The queue a device's jobs go to: CPU and CPU:<n> -> CPU, GPU -> GPU:0, GPU:<n> as is. */
+void device_queue(const char *device, char out[DEVICE_MAX]);
+
+/* A non-negative integer argument; REDISMODULE_ERR when it is not one. */
+int arg_unsigned(const RedisModuleString *arg, long long *out);
+
+/* Whether key is empty or holds a value of the module type. */
+int key_empty_or(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *type);
+
+/* printf into buf, with CR/LF replaced by spaces so it can be an error reply. */
+void error_text(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* At most max bytes of a (binary-safe) key name as printable text, for messages. */
+void printable_name(const RedisModuleString *name, char *out, size_t size);
+
+#endif

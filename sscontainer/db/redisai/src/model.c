@@ -1,0 +1,240 @@
+/* The model value: creation, references, persistence (type "ssc_model"). */
+#include "model.h"
+
+#include <string.h>
+
+#define MODEL_ENCVER 1
+#define MAX_NAMES 4096 /* input/output names an RDB payload may declare */
+
+RedisModuleType *ModelType = NULL;
+
+static void compute_version(Model *m) {
+    uint64_t h = digest_number(0, m->backend);
+    h = digest_bytes(h, m->device, strlen(m->device));
+    h = digest_string(h, m->tag);
+    h = digest_number(h, m->batchsize);
+    h = digest_number(h, m->minbatchsize);
+    h = digest_number(h, m->minbatchtimeout);
+    h = digest_number(h, m->ninputs);
+    for (int i = 0; i < m->ninputs; i++) h = digest_string(h, m->inputs[i]);
+    h = digest_number(h, m->noutputs);
+    for (int i = 0; i < m->noutputs; i++) h = digest_string(h, m->outputs[i]);
+    h = digest_string(h, m->blob);
+    digest_format(h, m->version);
+}
+
+Model *model_new(int backend, const char *device, RedisModuleString *tag, long long batchsize,
+                 long long minbatchsize, long long minbatchtimeout, int ninputs,
+                 RedisModuleString **inputs, int noutputs, RedisModuleString **outputs,
+                 RedisModuleString *blob) {
+    Model *m = RedisModule_Calloc(1, sizeof *m);
+    atomic_init(&m->refs, 1);
+    m->backend = backend;
+    memcpy(m->device, device, strlen(device) + 1);
+    m->tag = tag;
+    m->batchsize = batchsize;
+    m->minbatchsize = minbatchsize;
+    m->minbatchtimeout = minbatchtimeout;
+    m->ninputs = ninputs;
+    m->inputs = inputs;
+    m->noutputs = noutputs;
+    m->outputs = outputs;
+    m->blob = blob;
+    compute_version(m);
+    return m;
+}
+
+Model *model_ref(Model *m) {
+    atomic_fetch_add(&m->refs, 1);
+    return m;
+}
+
+static void free_names(RedisModuleString **names, int n) {
+    for (int i = 0; i < n; i++) RedisModule_FreeString(NULL, names[i]);
+    RedisModule_Free(names);
+}
+
+void model_unref(Model *m) {
+    if (m == NULL || atomic_fetch_sub(&m->refs, 1) != 1) return;
+    if (m->tag) RedisModule_FreeString(NULL, m->tag);
+    free_names(m->inputs, m->ninputs);
+    free_names(m->outputs, m->noutputs);
+    RedisModule_FreeString(NULL, m->blob);
+    RedisModule_Free(m);
+}
+
+Model *model_lookup(RedisModuleCtx *ctx, RedisModuleString *key, const char **err) {
+    RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ);
+    Model *m = NULL;
+    if (RedisModule_KeyType(k) == REDISMODULE_KEYTYPE_EMPTY) {
+        *err = "ERR model key is empty";
+    } else if (RedisModule_ModuleTypeGetType(k) != ModelType) {
+        *err = REDISMODULE_ERRORMSG_WRONGTYPE;
+    } else {
+        m = RedisModule_ModuleTypeGetValue(k);
+    }
+    RedisModule_CloseKey(k);
+    return m;
+}
+
+/* --- type methods -------------------------------------------------------------------- */
+
+static void save_names(RedisModuleIO *io, RedisModuleString **names, int n) {
+    RedisModule_SaveUnsigned(io, (uint64_t)n);
+    for (int i = 0; i < n; i++) RedisModule_SaveString(io, names[i]);
+}
+
+static RedisModuleString **load_names(RedisModuleIO *io, int *n) {
+    uint64_t count = RedisModule_LoadUnsigned(io);
+    if (count > MAX_NAMES) return NULL;
+    RedisModuleString **names = RedisModule_Calloc(count + 1, sizeof *names);
+    for (uint64_t i = 0; i < count; i++) names[i] = RedisModule_LoadString(io);
+    *n = (int)count;
+    return names;
+}
+
+static void model_rdb_save(RedisModuleIO *io, void *value) {
+    const Model *m = value;
+    RedisModule_SaveUnsigned(io, (uint64_t)m->backend);
+    RedisModule_SaveStringBuffer(io, m->device, strlen(m->device));
+    RedisModule_SaveUnsigned(io, m->tag != NULL);
+    if (m->tag) RedisModule_SaveString(io, m->tag);
+    RedisModule_SaveSigned(io, m->batchsize);
+    RedisModule_SaveSigned(io, m->minbatchsize);
+    RedisModule_SaveSigned(io, m->minbatchtimeout);
+    save_names(io, m->inputs, m->ninputs);
+    save_names(io, m->outputs, m->noutputs);
+    RedisModule_SaveString(io, m->blob);
+}
+
+static void *model_rdb_load(RedisModuleIO *io, int encver) {
+    if (encver != MODEL_ENCVER) return NULL; /* not an encoding this module wrote */
+    uint64_t backend = RedisModule_LoadUnsigned(io);
+    size_t len;
+    char *device = RedisModule_LoadStringBuffer(io, &len);
+    if (backend >= BACKEND_COUNT || len == 0 || len >= DEVICE_MAX) {
+        RedisModule_Free(device);
+        return NULL;
+    }
+    char dev[DEVICE_MAX];
+    memcpy(dev, device, len);
+    dev[len] = '\0';
+    RedisModule_Free(device);
+    RedisModuleString *tag = RedisModule_LoadUnsigned(io) ? RedisModule_LoadString(io) : NULL;
+    long long batch = RedisModule_LoadSigned(io), minbatch = RedisModule_LoadSigned(io);
+    long long mintimeout = RedisModule_LoadSigned(io);
+    int nin = 0, nout = 0;
+    RedisModuleString **inputs = load_names(io, &nin);
+    RedisModuleString **outputs = inputs ? load_names(io, &nout) : NULL;
+    if (inputs == NULL || outputs == NULL) {
+        if (tag) RedisModule_FreeString(NULL, tag);
+        if (inputs) free_names(inputs, nin);
+        return NULL;
+    }
+    RedisModuleString *blob = RedisModule_LoadString(io);
+    return model_new((int)backend, dev, tag, batch, minbatch, mintimeout, nin, inputs, nout,
+                     outputs, blob);
+}
+
+/* Arguments of the AI.MODELSTORE that recreates m (for the AOF). */
+static RedisModuleString **store_args(RedisModuleString *key, const Model *m, size_t *n) {
+    RedisModuleString **args = RedisModule_Calloc(16 + (size_t)m->ninputs + (size_t)m->noutputs,
+                                                  sizeof *args);
+    size_t i = 0;
+    const char *backend = backend_name(m->backend);
+    args[i++] = RedisModule_HoldString(NULL, key);
+    args[i++] = RedisModule_CreateString(NULL, backend, strlen(backend));
+    args[i++] = RedisModule_CreateString(NULL, m->device, strlen(m->device));
+    if (m->tag) {
+        args[i++] = RedisModule_CreateString(NULL, "TAG", 3);
+        args[i++] = RedisModule_HoldString(NULL, m->tag);
+    }
+    if (m->batchsize) {
+        args[i++] = RedisModule_CreateString(NULL, "BATCHSIZE", 9);
+        args[i++] = RedisModule_CreateStringFromLongLong(NULL, m->batchsize);
+    }
+    if (m->minbatchsize) {
+        args[i++] = RedisModule_CreateString(NULL, "MINBATCHSIZE", 12);
+        args[i++] = RedisModule_CreateStringFromLongLong(NULL, m->minbatchsize);
+    }
+    if (m->minbatchtimeout) {
+        args[i++] = RedisModule_CreateString(NULL, "MINBATCHTIMEOUT", 15);
+        args[i++] = RedisModule_CreateStringFromLongLong(NULL, m->minbatchtimeout);
+    }
+    if (m->ninputs || m->noutputs) {
+        args[i++] = RedisModule_CreateString(NULL, "INPUTS", 6);
+        args[i++] = RedisModule_CreateStringFromLongLong(NULL, m->ninputs);
+        for (int j = 0; j < m->ninputs; j++) args[i++] = RedisModule_HoldString(NULL, m->inputs[j]);
+        args[i++] = RedisModule_CreateString(NULL, "OUTPUTS", 7);
+        args[i++] = RedisModule_CreateStringFromLongLong(NULL, m->noutputs);
+        for (int j = 0; j < m->noutputs; j++) args[i++] = RedisModule_HoldString(NULL, m->outputs[j]);
+    }
+    args[i++] = RedisModule_CreateString(NULL, "BLOB", 4);
+    args[i++] = RedisModule_HoldString(NULL, m->blob);
+    *n = i;
+    return args;
+}
+
+static void model_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *value) {
+    size_t n;
+    RedisModuleString **args = store_args(key, value, &n);
+    RedisModule_EmitAOF(aof, "AI.MODELSTORE", "v", args, n);
+    for (size_t i = 0; i < n; i++) RedisModule_FreeString(NULL, args[i]);
+    RedisModule_Free(args);
+}
+
+static size_t names_size(RedisModuleString **names, int n) {
+    size_t total = 0, len;
+    for (int i = 0; i < n; i++) {
+        RedisModule_StringPtrLen(names[i], &len);
+        total += len + sizeof(void *);
+    }
+    return total;
+}
+
+static size_t model_mem_usage(const void *value) {
+    const Model *m = value;
+    size_t len;
+    RedisModule_StringPtrLen(m->blob, &len);
+    return sizeof *m + len + names_size(m->inputs, m->ninputs) +
+           names_size(m->outputs, m->noutputs);
+}
+
+static void model_free(void *value) { model_unref(value); }
+
+static RedisModuleString *copy_string(const RedisModuleString *s) {
+    size_t len;
+    const char *text = RedisModule_StringPtrLen(s, &len);
+    return RedisModule_CreateString(NULL, text, len);
+}
+
+static RedisModuleString **copy_names(RedisModuleString **names, int n) {
+    RedisModuleString **out = RedisModule_Calloc((size_t)n + 1, sizeof *out);
+    for (int i = 0; i < n; i++) out[i] = copy_string(names[i]);
+    return out;
+}
+
+/* COPY makes an independent model (its own statistics, as a fresh store would). */
+static void *model_copy(RedisModuleString *from, RedisModuleString *to, const void *value) {
+    (void)from;
+    (void)to;
+    const Model *m = value;
+    return model_new(m->backend, m->device, m->tag ? copy_string(m->tag) : NULL, m->batchsize,
+                     m->minbatchsize, m->minbatchtimeout, m->ninputs,
+                     copy_names(m->inputs, m->ninputs), m->noutputs,
+                     copy_names(m->outputs, m->noutputs), copy_string(m->blob));
+}
+
+int model_type_register(RedisModuleCtx *ctx) {
+    RedisModuleTypeMethods methods = {
+        .version = REDISMODULE_TYPE_METHOD_VERSION,
+        .rdb_load = model_rdb_load,
+        .rdb_save = model_rdb_save,
+        .aof_rewrite = model_aof_rewrite,
+        .mem_usage = model_mem_usage,
+        .free = model_free,
+        .copy = model_copy,
+    };
+    ModelType = RedisModule_CreateDataType(ctx, "ssc_model", MODEL_ENCVER, &methods);
+    return ModelType != NULL ? REDISMODULE_OK : REDISMODULE_ERR;
+}

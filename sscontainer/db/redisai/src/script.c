@@ -1,0 +1,163 @@
+/* The script value: creation, references, persistence (type "sscscript"). */
+#include "script.h"
+
+#include <string.h>
+
+#define SCRIPT_ENCVER 1
+#define MAX_ENTRIES 4096
+
+RedisModuleType *ScriptType = NULL;
+
+static void compute_version(Script *s) {
+    uint64_t h = digest_bytes(0, s->device, strlen(s->device));
+    h = digest_string(h, s->tag);
+    h = digest_number(h, s->nentries);
+    for (int i = 0; i < s->nentries; i++) h = digest_string(h, s->entries[i]);
+    h = digest_string(h, s->source);
+    digest_format(h, s->version);
+}
+
+Script *script_new(const char *device, RedisModuleString *tag, RedisModuleString *source,
+                   int nentries, RedisModuleString **entries) {
+    Script *s = RedisModule_Calloc(1, sizeof *s);
+    atomic_init(&s->refs, 1);
+    memcpy(s->device, device, strlen(device) + 1);
+    s->tag = tag;
+    s->source = source;
+    s->nentries = nentries;
+    s->entries = entries;
+    compute_version(s);
+    return s;
+}
+
+Script *script_ref(Script *s) {
+    atomic_fetch_add(&s->refs, 1);
+    return s;
+}
+
+void script_unref(Script *s) {
+    if (s == NULL || atomic_fetch_sub(&s->refs, 1) != 1) return;
+    if (s->tag) RedisModule_FreeString(NULL, s->tag);
+    RedisModule_FreeString(NULL, s->source);
+    for (int i = 0; i < s->nentries; i++) RedisModule_FreeString(NULL, s->entries[i]);
+    RedisModule_Free(s->entries);
+    RedisModule_Free(s);
+}
+
+Script *script_lookup(RedisModuleCtx *ctx, RedisModuleString *key, const char **err) {
+    RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ);
+    Script *s = NULL;
+    if (RedisModule_KeyType(k) == REDISMODULE_KEYTYPE_EMPTY) {
+        *err = "ERR script key is empty";
+    } else if (RedisModule_ModuleTypeGetType(k) != ScriptType) {
+        *err = REDISMODULE_ERRORMSG_WRONGTYPE;
+    } else {
+        s = RedisModule_ModuleTypeGetValue(k);
+    }
+    RedisModule_CloseKey(k);
+    return s;
+}
+
+/* --- type methods -------------------------------------------------------------------- */
+
+static void script_rdb_save(RedisModuleIO *io, void *value) {
+    const Script *s = value;
+    RedisModule_SaveStringBuffer(io, s->device, strlen(s->device));
+    RedisModule_SaveUnsigned(io, s->tag != NULL);
+    if (s->tag) RedisModule_SaveString(io, s->tag);
+    RedisModule_SaveUnsigned(io, (uint64_t)s->nentries);
+    for (int i = 0; i < s->nentries; i++) RedisModule_SaveString(io, s->entries[i]);
+    RedisModule_SaveString(io, s->source);
+}
+
+static void *script_rdb_load(RedisModuleIO *io, int encver) {
+    if (encver != SCRIPT_ENCVER) return NULL; /* not an encoding this module wrote */
+    size_t len;
+    char *device = RedisModule_LoadStringBuffer(io, &len);
+    char dev[DEVICE_MAX];
+    int ok = len > 0 && len < DEVICE_MAX;
+    if (ok) {
+        memcpy(dev, device, len);
+        dev[len] = '\0';
+    }
+    RedisModule_Free(device);
+    if (!ok) return NULL;
+    RedisModuleString *tag = RedisModule_LoadUnsigned(io) ? RedisModule_LoadString(io) : NULL;
+    uint64_t n = RedisModule_LoadUnsigned(io);
+    if (n > MAX_ENTRIES) {
+        if (tag) RedisModule_FreeString(NULL, tag);
+        return NULL;
+    }
+    RedisModuleString **entries = RedisModule_Calloc(n + 1, sizeof *entries);
+    for (uint64_t i = 0; i < n; i++) entries[i] = RedisModule_LoadString(io);
+    RedisModuleString *source = RedisModule_LoadString(io);
+    return script_new(dev, tag, source, (int)n, entries);
+}
+
+/* AI.SCRIPTSET (no entry points) or AI.SCRIPTSTORE, as the script was stored. */
+static void script_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *value) {
+    const Script *s = value;
+    size_t n = 0;
+    RedisModuleString **args = RedisModule_Calloc(8 + (size_t)s->nentries, sizeof *args);
+    args[n++] = RedisModule_HoldString(NULL, key);
+    args[n++] = RedisModule_CreateString(NULL, s->device, strlen(s->device));
+    if (s->tag) {
+        args[n++] = RedisModule_CreateString(NULL, "TAG", 3);
+        args[n++] = RedisModule_HoldString(NULL, s->tag);
+    }
+    if (s->nentries) {
+        args[n++] = RedisModule_CreateString(NULL, "ENTRY_POINTS", 12);
+        args[n++] = RedisModule_CreateStringFromLongLong(NULL, s->nentries);
+        for (int i = 0; i < s->nentries; i++) args[n++] = RedisModule_HoldString(NULL, s->entries[i]);
+    }
+    args[n++] = RedisModule_CreateString(NULL, "SOURCE", 6);
+    args[n++] = RedisModule_HoldString(NULL, s->source);
+    RedisModule_EmitAOF(aof, s->nentries ? "AI.SCRIPTSTORE" : "AI.SCRIPTSET", "v", args, n);
+    for (size_t i = 0; i < n; i++) RedisModule_FreeString(NULL, args[i]);
+    RedisModule_Free(args);
+}
+
+static size_t script_mem_usage(const void *value) {
+    const Script *s = value;
+    size_t total = sizeof *s, len;
+    RedisModule_StringPtrLen(s->source, &len);
+    total += len;
+    for (int i = 0; i < s->nentries; i++) {
+        RedisModule_StringPtrLen(s->entries[i], &len);
+        total += len + sizeof(void *);
+    }
+    return total;
+}
+
+static void script_free(void *value) { script_unref(value); }
+
+static RedisModuleString *copy_string(const RedisModuleString *str) {
+    size_t len;
+    const char *text = RedisModule_StringPtrLen(str, &len);
+    return RedisModule_CreateString(NULL, text, len);
+}
+
+/* COPY makes an independent script (its own statistics). */
+static void *script_copy(RedisModuleString *from, RedisModuleString *to, const void *value) {
+    (void)from;
+    (void)to;
+    const Script *s = value;
+    RedisModuleString **entries = RedisModule_Calloc((size_t)s->nentries + 1, sizeof *entries);
+    for (int i = 0; i < s->nentries; i++) entries[i] = copy_string(s->entries[i]);
+    return script_new(s->device, s->tag ? copy_string(s->tag) : NULL, copy_string(s->source),
+                      s->nentries, entries);
+}
+
+int script_type_register(RedisModuleCtx *ctx) {
+    RedisModuleTypeMethods methods = {
+        .version = REDISMODULE_TYPE_METHOD_VERSION,
+        .rdb_load = script_rdb_load,
+        .rdb_save = script_rdb_save,
+        .aof_rewrite = script_aof_rewrite,
+        .mem_usage = script_mem_usage,
+        .free = script_free,
+        .copy = script_copy,
+    };
+    ScriptType = RedisModule_CreateDataType(ctx, "sscscript", SCRIPT_ENCVER, &methods);
+    return ScriptType != NULL ? REDISMODULE_OK : REDISMODULE_ERR;
+}

@@ -1,0 +1,57 @@
+"""Small TorchScript models whose behaviour the run tests observe (built in memory).
+
+- :func:`batch_reporter`: every row of its output holds the batch size the model ran
+  with, so a caller sees whether its job was batched with others.
+- :func:`slow_model`: ``forward(x, n)`` repeats a matrix product ``n`` times: a run that
+  lasts long enough to kill its worker, or disconnect, while it runs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import warnings
+from typing import Any
+
+from tests.conftest import require_service
+
+
+def require_backend(module: str, extra: str) -> None:
+    require_service(importlib.util.find_spec(module) is not None, module,
+                    f"pip install 'sscontainer[{extra}]'")
+
+
+def _save(module: Any) -> bytes:
+    import torch
+
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():  # TorchScript is deprecated upstream; RedisAI runs it
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.jit.save(torch.jit.script(module), buffer)
+    return buffer.getvalue()
+
+
+def batch_reporter() -> bytes:
+    require_backend("torch", "torch")
+    import torch
+
+    class BatchReporter(torch.nn.Module):  # type: ignore[misc]
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            rows = x.shape[0]
+            return torch.full((rows, 1), rows, dtype=torch.int64)
+
+    return _save(BatchReporter())
+
+
+def slow_model() -> bytes:
+    require_backend("torch", "torch")
+    import torch
+
+    class Slow(torch.nn.Module):  # type: ignore[misc]
+        def forward(self, x: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+            w = torch.eye(x.shape[1], dtype=x.dtype) * 0.5
+            for _ in range(int(n.item())):
+                x = torch.tanh(x @ w + 0.1)
+            return x
+
+    return _save(Slow())
