@@ -10,6 +10,7 @@ timeout, so a slow command is not run twice); then ``RedisDatabaseError``.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -72,6 +73,7 @@ class Backend:
         self.password = password
         self.timeouts = timeouts
         self.connections: dict[Address, Connection] = {}
+        self._lock = threading.Lock()  # one exchange at a time: a Client may be shared
 
     def connection(self, address: Address) -> Connection:
         conn = self.connections.get(address)
@@ -85,6 +87,10 @@ class Backend:
 
     def exchange(self, address: Address, action: Callable[[Connection], T]) -> T:
         """``action(connection)``; after a broken connection, once more on a new one."""
+        with self._lock:
+            return self._exchange(address, action)
+
+    def _exchange(self, address: Address, action: Callable[[Connection], T]) -> T:
         for attempt in (1, 2):
             conn = self.connection(address)
             try:
