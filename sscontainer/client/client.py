@@ -102,6 +102,8 @@ class Client(SRObject, DatasetMixin, ModelMixin, AdminMixin):
             settings: Settings = resolve(options, cluster)
             backend_class = Cluster if settings.cluster else Standalone
             self._backend = backend_class(settings.address, settings.password, settings.timeouts)
+        except RedisConnectionError:
+            raise
         except RuntimeError as exc:  # SmartRedis's errors are RuntimeErrors
             raise RedisConnectionError(getattr(exc, "detail", str(exc))) from None
         self._settings = settings

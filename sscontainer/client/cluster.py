@@ -106,9 +106,20 @@ class Cluster(Backend):
         self.last = by_address.get(seed, self.shards[0])
 
     def remap(self, conn: Connection | None = None) -> None:
-        if conn is None:
-            conn = self.connection(self.shards[0].address)
-        self.shards = parse_slots(conn.call("CLUSTER", "SLOTS"))
+        """Read the slot map again (from ``conn``, else from the first shard that answers)."""
+        if conn is not None:
+            reply = conn.call("CLUSTER", "SLOTS")
+        else:
+            reply, failure = None, None
+            for address in dict.fromkeys(shard.address for shard in self.shards):
+                try:
+                    reply = self.exchange(address, lambda c: c.call("CLUSTER", "SLOTS"))
+                    break
+                except RuntimeError as exc:  # that shard is gone: ask the next one
+                    failure = exc
+            if reply is None:
+                raise failure or RedisInternalError("no shard left to ask for the slot map")
+        self.shards = parse_slots(reply)
         self._lowers = [shard.lower for shard in self.shards]
 
     def shard_of(self, key: str | bytes) -> Shard:
