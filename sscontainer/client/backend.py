@@ -39,7 +39,7 @@ def open_connection(address: Address, password: str | None, timeouts: Timeouts) 
     deadline = time.monotonic() + timeouts.connect
     while True:
         try:
-            conn.open(min(max(timeouts.connect, 0.001), max(timeouts.reply, 1.0)))
+            conn.open(max(deadline - time.monotonic(), 0.05))  # no try outlasts the window
             return conn
         except ServerError as exc:  # AUTH refused: retrying will not help
             raise RedisConnectionError(

@@ -1,9 +1,10 @@
-"""One connection to one database node: RESP2 over a TCP or Unix socket, hiredis parsing.
+"""One connection to one database node: RESP2 over a TCP or Unix socket.
 
 Kept small and explicit: a command is packed into as few buffers as possible and
 large arguments (tensor and model bytes) are handed to ``sendmsg`` as they are,
-without a copy. Replies are parsed by hiredis; an ``AI.TENSORGET ... META BLOB``
-reply is read straight into the numpy array it becomes (see :mod:`tensor_reply`).
+without a copy. Replies are parsed by hiredis (by :mod:`resp_reader` where hiredis is
+not installed); an ``AI.TENSORGET ... META BLOB`` reply is read straight into the numpy
+array it becomes (see :mod:`tensor_reply`).
 Every read and write is bounded by the reply timeout (``SO_RCVTIMEO`` /
 ``SO_SNDTIMEO`` on a blocking socket: one system call per transfer).
 """
@@ -16,9 +17,14 @@ import struct
 from collections.abc import Sequence
 from typing import Any
 
-import hiredis
-
 from .ssdb import Address
+
+try:
+    from hiredis import Reader
+    if not hasattr(Reader, "has_data"):  # hiredis < 2.1
+        raise ImportError("hiredis without Reader.has_data")
+except ImportError:
+    from .resp_reader import Reader  # type: ignore[assignment]
 
 Arg = bytes | str | int | memoryview
 BIG_ARGUMENT = 16 * 1024  # larger arguments are sent from their own buffer
@@ -70,7 +76,7 @@ class Connection:
         self.password = password
         self.reply_timeout = reply_timeout
         self.sock: socket.socket | None = None
-        self.reader = hiredis.Reader(replyError=ServerError)
+        self.reader = Reader(replyError=ServerError)
         self.buffer = bytearray(READ_SIZE)
         self.view = memoryview(self.buffer)
 
@@ -96,7 +102,7 @@ class Connection:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, limit)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, limit)
         self.sock = sock
-        self.reader = hiredis.Reader(replyError=ServerError)
+        self.reader = Reader(replyError=ServerError)
         if self.password:
             reply = self.call("AUTH", self.password)
             if isinstance(reply, ServerError):

@@ -3,6 +3,7 @@ the caller's array, any numpy layout or byte order sent in C order, large tensor
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import numpy as np
@@ -66,3 +67,37 @@ def test_large_tensors(client: ours.Client, mib: int) -> None:
     dataset.add_tensor("x", data)
     client.put_dataset(dataset)
     assert np.array_equal(client.get_dataset("big_ds").get_tensor("x"), data)
+
+
+WITHOUT_HIREDIS = """
+import sys
+sys.modules["hiredis"] = None  # as on an image whose Debian packages lack python3-hiredis
+import numpy as np
+import sscontainer.client as ours
+from sscontainer.client import wire, resp_reader
+assert wire.Reader is resp_reader.Reader
+client = ours.Client(None, "no-hiredis")
+data = np.arange(300_000, dtype=np.int32).reshape(1000, 300)
+client.put_tensor("nh", data)
+assert np.array_equal(client.get_tensor("nh"), data)
+ds = ours.Dataset("nh_ds")
+ds.add_tensor("t", data[:3])
+ds.add_meta_string("s", "x")
+client.put_dataset(ds)
+client.append_to_list("nh_list", ds)
+back = client.get_datasets_from_list("nh_list")[0]
+assert back.get_meta_strings("s") == ["x"] and np.array_equal(back.get_tensor("t"), data[:3])
+try:
+    client.get_tensor("missing")
+except ours.error.RedisRuntimeError as exc:
+    assert "tensor key is empty" in str(exc)
+print("ok")
+"""
+
+
+def test_the_client_works_without_hiredis(client: ours.Client) -> None:
+    from tests.integration.db_fixtures import run_python
+
+    env = {k: v for k, v in os.environ.items() if k in ("SSDB", "SR_DB_TYPE")}
+    result = run_python(WITHOUT_HIREDIS, env)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from sscontainer.client.error import RedisInternalError
+from sscontainer.client.resp_reader import Reader as PyReader
 from sscontainer.client.ssdb import Address
 from sscontainer.client.tensor_reply import read_tensor, tensorset_args
 from sscontainer.client.wire import BIG_ARGUMENT, Connection, ServerError, pack
@@ -49,11 +50,15 @@ def reply(array: np.ndarray, wire: bytes) -> bytes:
             % (len(wire), wire, array.ndim, dims, len(blob), blob))
 
 
-@pytest.fixture()
-def fake_server_dribbling_bytes() -> Iterator[tuple[Connection, socket.socket]]:
+@pytest.fixture(params=["hiredis", "python"])
+def fake_server_dribbling_bytes(
+    request: pytest.FixtureRequest,
+) -> Iterator[tuple[Connection, socket.socket]]:
     ours, theirs = socket.socketpair()
     conn = Connection(Address(socket_path="unused"), None, 5.0)
     conn.sock = ours
+    if request.param == "python":  # the parser used where hiredis is not installed
+        conn.reader = PyReader(replyError=ServerError)
     yield conn, theirs
     ours.close()
     theirs.close()
