@@ -8,8 +8,8 @@ unbatched, with ``batch_size=8``, and with ``batch_size=8, min_batch_size=8``
 1. Latency: one ``put_tensor`` + ``run_model`` + ``get_tensor`` round trip against
    ``InferenceSession.run`` on the same input in this process (target: <= 2x).
 2. Throughput: 8 client processes, each looping put/run/get, against the batched
-   models and the unbatched one (target: batched >= 3x unbatched). The worker's
-   batch sizes and its time in the backend per run are printed too.
+   models and the unbatched one (target: batched >= 3x unbatched). The runs, their mean
+   batch size and the time in the backend per run (AI.INFO) are printed too.
 
 The default sizes are a dense layer 512 wide (~2.8 M weights, ~0.1-0.2 ms per image
 in-process on a 2-CPU VM: the fixed cost of the round trip dominates) and 2048
@@ -33,9 +33,9 @@ from typing import Any
 import numpy as np
 
 from sscontainer.client import Client
+from sscontainer.client.direct import connect
 from sscontainer.db.local import LocalDatabase
 from sscontainer.ml.processes import start_worker, stop_workers
-from sscontainer.ml.protocol import STANDALONE_TAG, stats_key
 from sscontainer.ml.sample_models import IMAGE, onnx_cnn
 
 CLIENTS = 8
@@ -55,7 +55,7 @@ def wait_for_worker(client: Client, model: str) -> None:
 
 def latency(ssdb: str, blob: bytes, batches: int, ops: int) -> tuple[float, float]:
     """Median seconds per call: (onnxruntime in-process, round trip through the database)."""
-    client = Client(address=ssdb, cluster=False)
+    client = connect(ssdb, cluster=False)
     session = in_process_session(blob)
     x = np.random.default_rng(1).random((1, *IMAGE), dtype=np.float32)
 
@@ -83,7 +83,7 @@ def latency(ssdb: str, blob: bytes, batches: int, ops: int) -> tuple[float, floa
 
 
 def _client_loop(ssdb: str, model: str, index: int, ops: int, start: Any, done: Any) -> None:
-    client = Client(address=ssdb, cluster=False)
+    client = connect(ssdb, cluster=False)
     x = np.random.default_rng(index).random((1, *IMAGE), dtype=np.float32)
     name_in, name_out = f"in{index}", f"out{index}"
     client.put_tensor(name_in, x)
@@ -119,14 +119,16 @@ def throughput(ssdb: str, model: str, ops: int) -> float:
     return len(finished) * ops / elapsed
 
 
-def batch_histogram(client: Client) -> str:
-    stats = {k.decode(): int(v) for k, v in client.redis.hgetall(stats_key(STANDALONE_TAG)).items()}
-    client.redis.delete(stats_key(STANDALONE_TAG))
-    runs = {int(k.split(":")[1]): v for k, v in stats.items() if k.startswith("batch:")}
-    busy = stats.get("busy_us", 0) / max(1, sum(runs.values())) / 1e3
-    return ", ".join(f"{size}x{count}" for size, count in sorted(runs.items())) + (
-        f"; {busy:.2f} ms in the backend per run"
-    )
+def run_stats(client: Client, ssdb: str, model: str) -> tuple[int, int, int]:
+    """``(runs, samples, µs in the backend)`` so far: the database's AI.INFO of ``model``."""
+    info = client.get_ai_info([ssdb], model)[0]
+    return int(info["calls"]), int(info["samples"]), int(info["duration"])
+
+
+def batch_histogram(before: tuple[int, int, int], after: tuple[int, int, int]) -> str:
+    calls, samples, busy_us = (b - a for a, b in zip(before, after, strict=True))
+    return (f"{calls} runs of {samples / max(1, calls):.1f} samples on average; "
+            f"{busy_us / max(1, calls) / 1e3:.2f} ms in the backend per run")
 
 
 def measure(hidden: int, scale: float, batches: int) -> None:
@@ -140,7 +142,7 @@ def measure(hidden: int, scale: float, batches: int) -> None:
     try:
         with LocalDatabase(unix_socket=socket_path) as db:
             workers.append(start_worker(db.ssdb))
-            client = Client(address=db.ssdb, cluster=False)
+            client = connect(db.ssdb, cluster=False)
             client.set_model("cnn", blob, "ONNX")
             client.set_model("cnn_batched", blob, "ONNX", batch_size=BATCH)
             client.set_model("cnn_waiting", blob, "ONNX", batch_size=BATCH,
@@ -149,9 +151,9 @@ def measure(hidden: int, scale: float, batches: int) -> None:
             local_s, remote_s = latency(db.ssdb, blob, batches, max(50, int(1000 * scale)))
             ops = max(20, int(400 * scale))
             for model in ("cnn", "cnn_batched", "cnn_waiting"):
-                batch_histogram(client)
+                before = run_stats(client, db.ssdb, model)
                 rates[model] = throughput(db.ssdb, model, ops)
-                histograms[model] = batch_histogram(client)
+                histograms[model] = batch_histogram(before, run_stats(client, db.ssdb, model))
             client.close()
     finally:
         stop_workers(workers)
@@ -173,7 +175,7 @@ def measure(hidden: int, scale: float, batches: int) -> None:
             f"  x{gain:.2f} (target >= 3) {'ok' if gain >= 3 else 'BELOW'}"
         )
         print(f"  {label:<38}{rates[model]:>7.0f} req/s{verdict}")
-        print(f"  {'':<38}runs (size x count): {histograms[model]}")
+        print(f"  {'':<38}{histograms[model]}")
 
 
 def main() -> None:
