@@ -8,8 +8,8 @@ unbatched, with ``batch_size=8``, and with ``batch_size=8, min_batch_size=8``
 1. Latency: one ``put_tensor`` + ``run_model`` + ``get_tensor`` round trip against
    ``InferenceSession.run`` on the same input in this process (target: <= 2x).
 2. Throughput: 8 client processes, each looping put/run/get, against the batched
-   models and the unbatched one (target: batched >= 3x unbatched). The runs, their mean
-   batch size and the time in the backend per run (AI.INFO) are printed too.
+   models and the unbatched one (target: batched >= 3x unbatched). The jobs, their mean
+   size and their time (AI.INFO's calls, samples, duration) are printed too.
 
 The default sizes are a dense layer 512 wide (~2.8 M weights, ~0.1-0.2 ms per image
 in-process on a 2-CPU VM: the fixed cost of the round trip dominates) and 2048
@@ -127,8 +127,8 @@ def run_stats(client: Client, ssdb: str, model: str) -> tuple[int, int, int]:
 
 def batch_histogram(before: tuple[int, int, int], after: tuple[int, int, int]) -> str:
     calls, samples, busy_us = (b - a for a, b in zip(before, after, strict=True))
-    return (f"{calls} runs of {samples / max(1, calls):.1f} samples on average; "
-            f"{busy_us / max(1, calls) / 1e3:.2f} ms in the backend per run")
+    return (f"{calls} jobs of {samples / max(1, calls):.1f} samples on average; "
+            f"{busy_us / max(1, calls) / 1e3:.2f} ms per job (AI.INFO duration)")
 
 
 def measure(hidden: int, scale: float, batches: int) -> None:
