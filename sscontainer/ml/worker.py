@@ -206,6 +206,7 @@ def serve(address: ServerAddress, password: str | None, device: str, threads: Th
             worker.forget()
             _say(worker.device, f"error: {type(exc).__name__}: {exc}")
             down_since = time.monotonic()  # reconnect: the module failed what we held
+            time.sleep(0.2)
     return 0
 
 

@@ -72,3 +72,18 @@ def test_debian_redis_server_7_loads_the_module() -> None:
         assert conn.info("server")["redis_version"].startswith("7.0")
         assert conn.execute_command("AI.TENSORSET", "t", "FLOAT", 1, "VALUES", 2.5) == b"OK"
         assert conn.execute_command("AI.TENSORGET", "t", "VALUES") == [b"2.5"]
+
+
+def test_load_arguments() -> None:
+    from sscontainer.errors import DatabaseError
+
+    with module_db(redisai_args={"MODEL_CHUNK_SIZE": "4096", "THREADS_PER_QUEUE": "2"}) as db:
+        conn = raw(db)
+        assert conn.execute_command("AI.CONFIG", "GET", "MODEL_CHUNK_SIZE") == 4096
+        conn.close()
+    with pytest.raises(DatabaseError, match="unknown load argument BOGUS"):
+        with module_db(redisai_args={"BOGUS": "1"}):
+            pass
+    with pytest.raises(DatabaseError, match="WORKER_WAIT_MS needs a positive integer"):
+        with module_db(redisai_args={"WORKER_WAIT_MS": "-5"}):
+            pass

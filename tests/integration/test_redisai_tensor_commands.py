@@ -189,3 +189,17 @@ def test_aof_rewrite_recreates_tensors_models_and_scripts(files: tuple[str, int]
         assert meta[meta.index(b"inputs") + 1] == [b"x"] and meta[meta.index(b"batchsize") + 1] == 4
         assert c.execute_command("AI.SCRIPTGET", "s", "META")[5] == [b"f"]
         c.close()
+
+
+def test_overwrites_replace_the_value_and_drop_a_ttl_as_set_does(conn: redis.Redis) -> None:
+    conn.execute_command("AI.TENSORSET", "ttl", "INT8", 1, "VALUES", 1)
+    conn.expire("ttl", 100)
+    conn.execute_command("AI.TENSORSET", "ttl", "INT8", 1, "VALUES", 2)
+    assert conn.ttl("ttl") == -1
+    assert conn.execute_command("AI.TENSORGET", "ttl", "VALUES") == [2]
+    conn.execute_command("AI.TENSORSET", "ttl", "INT16", 2, "VALUES", 3, 4)  # in place
+    assert conn.execute_command("AI.TENSORGET", "ttl", "META", "VALUES") == [
+        b"dtype", b"INT16", b"shape", [2], b"values", [3, 4]]
+    assert conn.copy("ttl", "shared")
+    conn.execute_command("AI.TENSORSET", "ttl", "INT8", 1, "VALUES", 5)
+    assert conn.execute_command("AI.TENSORGET", "shared", "VALUES") == [3, 4]

@@ -21,6 +21,7 @@
 
 #define REDISMODULE_KEYTYPE_EMPTY 0
 #define REDISMODULE_KEYTYPE_MODULE 6
+#define REDISMODULE_NO_EXPIRE -1
 
 #define REDISMODULE_CTX_FLAGS_LUA (1 << 0)
 #define REDISMODULE_CTX_FLAGS_MULTI (1 << 1)
@@ -118,6 +119,9 @@ typedef struct RedisModuleTypeMethods {
     X(RedisModuleType *, ModuleTypeGetType, (RedisModuleKey * key))                              \
     X(void *, ModuleTypeGetValue, (RedisModuleKey * key))                                        \
     X(int, ModuleTypeSetValue, (RedisModuleKey * key, RedisModuleType * mt, void *value))        \
+    X(int, ModuleTypeReplaceValue, (RedisModuleKey * key, RedisModuleType * mt, void *new_value, \
+                                    void **old_value))                                           \
+    X(mstime_t, GetExpire, (RedisModuleKey * key))                                               \
     X(int, IsKeysPositionRequest, (RedisModuleCtx * ctx))                                        \
     X(void, KeyAtPos, (RedisModuleCtx * ctx, int pos))                                           \
     X(int, WrongArity, (RedisModuleCtx * ctx))                                                   \

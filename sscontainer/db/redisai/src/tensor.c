@@ -99,9 +99,22 @@ static void free_dim_strings(RedisModuleString **dims, int ndims) {
     RedisModule_Free(dims);
 }
 
+int tensor_set_key(RedisModuleKey *key, Tensor *t) {
+    if (RedisModule_KeyType(key) == REDISMODULE_KEYTYPE_MODULE &&
+        RedisModule_ModuleTypeGetType(key) == TensorType &&
+        RedisModule_GetExpire(key) == REDISMODULE_NO_EXPIRE) {
+        void *old = NULL;
+        if (RedisModule_ModuleTypeReplaceValue(key, TensorType, t, &old) == REDISMODULE_OK) {
+            tensor_unref(old);
+            return REDISMODULE_OK;
+        }
+    }
+    return RedisModule_ModuleTypeSetValue(key, TensorType, t);
+}
+
 int tensor_put(RedisModuleCtx *ctx, RedisModuleString *key, Tensor *t) {
     RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ | REDISMODULE_WRITE);
-    int status = RedisModule_ModuleTypeSetValue(k, TensorType, t);
+    int status = tensor_set_key(k, t);
     RedisModule_CloseKey(k);
     if (status != REDISMODULE_OK) tensor_unref(t);
     return status;

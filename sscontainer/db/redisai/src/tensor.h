@@ -54,6 +54,12 @@ Tensor *tensor_lookup(RedisModuleCtx *ctx, RedisModuleString *key, const char **
 /* Whether key may receive a tensor (empty or already a tensor). */
 int tensor_key_writable(RedisModuleCtx *ctx, RedisModuleString *key);
 
+/* Set the open (READ|WRITE) key to t, taking over the caller's reference. An existing
+ * tensor without a TTL is swapped in place (cheaper than a delete and re-add, and an
+ * overwrite is the common case); anything else is replaced. REDISMODULE_ERR if the
+ * server refused (t is then still the caller's). */
+int tensor_set_key(RedisModuleKey *key, Tensor *t);
+
 /* Set key to t (the key takes over the caller's reference); REDISMODULE_ERR (t
  * released) if it cannot be set. Nothing is propagated. */
 int tensor_put(RedisModuleCtx *ctx, RedisModuleString *key, Tensor *t);

@@ -72,13 +72,16 @@ static RedisModuleString *zero_blob(size_t bytes, const char **err) {
 }
 
 /* AI.TENSORSET <key> <dtype> <d1> ... [BLOB <bytes> | VALUES <v1> ...] */
+#define STACK_DIMS 16 /* shapes this short are parsed without an allocation */
+
 static Tensor *parse_tensorset(RedisModuleString **argv, int argc, const char **err) {
     int dtype = dtype_parse(argv[2]);
     if (dtype < 0) {
         *err = "ERR invalid data type";
         return NULL;
     }
-    long long *dims = RedisModule_Alloc(sizeof(long long) * (size_t)argc);
+    long long stack[STACK_DIMS];
+    long long *dims = argc <= STACK_DIMS ? stack : RedisModule_Alloc(sizeof(long long) * (size_t)argc);
     int ndims = 0, fmt = FMT_NONE, pos = 3;
     size_t count = 1;
     for (; pos < argc; pos++) {
@@ -130,22 +133,30 @@ static Tensor *parse_tensorset(RedisModuleString **argv, int argc, const char **
     }
     if (blob == NULL) goto fail;
     Tensor *t = tensor_new(dtype, ndims, dims, blob);
-    RedisModule_Free(dims);
+    if (dims != stack) RedisModule_Free(dims);
     return t;
 fail:
-    RedisModule_Free(dims);
+    if (dims != stack) RedisModule_Free(dims);
     return NULL;
 }
 
 int tensor_set_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (argc < 4) return RedisModule_WrongArity(ctx);
-    if (!tensor_key_writable(ctx, argv[1])) {
+    /* one key handle for the type check and the write: this is the hot path */
+    RedisModuleKey *key = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
+    int type = RedisModule_KeyType(key);
+    if (type != REDISMODULE_KEYTYPE_EMPTY &&
+        (type != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(key) != TensorType)) {
+        RedisModule_CloseKey(key);
         return RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
     }
     const char *err = NULL;
     Tensor *t = parse_tensorset(argv, argc, &err);
+    int status = t ? tensor_set_key(key, t) : REDISMODULE_ERR;
+    RedisModule_CloseKey(key);
     if (t == NULL) return RedisModule_ReplyWithError(ctx, err);
-    if (tensor_put(ctx, argv[1], t) != REDISMODULE_OK) {
+    if (status != REDISMODULE_OK) {
+        tensor_unref(t);
         return RedisModule_ReplyWithError(ctx, "ERR could not save tensor");
     }
     RedisModule_ReplicateVerbatim(ctx);

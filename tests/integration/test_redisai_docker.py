@@ -1,0 +1,56 @@
+"""The orchestrator image's server (Debian's redis-server 7 in a container) loads the module
+from the sscontainer wheel installed in the image: tensors and models work there."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+import redis
+
+from sscontainer import Experiment
+from sscontainer.db.redisai import MODULE_NAME
+from sscontainer.specs.entities import DEFAULT_BASE
+from tests.conftest import require_service
+from tests.integration.db_fixtures import free_port_block
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[docker.DockerClient]:
+    try:
+        client = docker.from_env()
+        client.ping()
+    except Exception as exc:
+        require_service(False, "Docker Engine", f"start dockerd (.ci/docker-up.sh): {exc}")
+    try:
+        client.images.get(DEFAULT_BASE.ref)
+    except docker.errors.ImageNotFound:
+        require_service(False, f"image {DEFAULT_BASE.ref}", "build it with .ci/build-images.sh")
+    yield client
+
+
+def test_a_containerized_orchestrator_loads_the_module(engine: docker.DockerClient,
+                                                       tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SSCONTAINER_DOCKER_NETWORK", "host")  # reachable from this test
+    exp = Experiment("redisai-docker", exp_path=str(tmp_path), launcher="docker")
+    db = exp.create_database(port=free_port_block(1))
+    exp.start(db)
+    try:
+        host, port = db.get_address()[0].rsplit(":", 1)
+        conn = redis.Redis(host=host, port=int(port), protocol=2, socket_timeout=10)
+        modules = conn.module_list()
+        assert [m[b"name"] for m in modules] == [MODULE_NAME.encode()]
+        assert modules[0][b"path"] == b"/opt/sscontainer/sscai.so"
+        assert conn.info("server")["redis_version"].startswith("7.")
+        conn.execute_command("AI.TENSORSET", "t", "INT32", 2, "VALUES", 7, 8)
+        assert conn.execute_command("AI.TENSORGET", "t", "VALUES") == [7, 8]
+        conn.execute_command("AI.MODELSTORE", "m", "TORCH", "CPU", "BLOB", b"bytes")
+        assert conn.execute_command("AI.MODELGET", "m", "BLOB") == b"bytes"
+        conn.close()
+    finally:
+        exp.stop(db)
