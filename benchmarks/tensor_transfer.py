@@ -51,7 +51,7 @@ def measure(address: ServerAddress, elements: int, batches: int, ops: int) -> tu
     data = np.random.default_rng(0).random(elements, dtype=np.float32)
     payload = data.tobytes()
     raw = raw_connection(address)
-    client = Client(address=str(address), cluster=False, logger_name="benchmark")
+    client = Client(False, str(address), "benchmark")
 
     def raw_step() -> None:
         raw.set("raw", payload)

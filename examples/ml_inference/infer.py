@@ -16,7 +16,7 @@ from sscontainer import Client
 negate_key = sys.argv[1] if len(sys.argv) > 1 else "negate"
 timestwo_key = sys.argv[2] if len(sys.argv) > 2 else "timestwo"
 
-client = Client(cluster=None)  # SSDB and SR_DB_TYPE come from the environment
+client = Client(logger_name="infer")  # SSDB and SR_DB_TYPE come from the environment
 images = np.random.default_rng(0).random((4, 1, 28, 28), dtype=np.float32)
 client.put_tensor("images", images)
 

@@ -1,302 +1,271 @@
-"""``Client``: SmartRedis-compatible tensor client over plain Redis/Valkey.
+"""``Client``: SmartRedis 0.6.1's Python client, in pure Python, on the same wire.
 
-One tensor = one key (see :mod:`tensor_codec`). Connection details come from
-``SSDB``/``SR_DB_TYPE``/``SSDB_PASSWORD`` unless given; key prefixes from
-``SSKEYOUT``/``SSKEYIN`` (see :mod:`keys`). Every failure is a
-:class:`~sscontainer.errors.ClientError` (or an ``SSConfigError`` for bad
-arguments) that names the key and the database.
+Constructed as SmartRedis's is: ``Client()``, ``Client(None, "name")``,
+``Client(config_options=ConfigOptions.create_from_environment("X"),
+logger_name=...)``, or the older ``Client(cluster, address)`` (which, as in
+SmartRedis, writes ``address`` into ``os.environ["SSDB"]``). Tensors, datasets,
+lists, models and scripts are stored exactly where and how SmartRedis stores them,
+so either client reads what the other wrote. The tensor calls live here; datasets
+and lists, models and scripts, and database-wide calls in the mixins.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
-import redis
-from redis.cluster import RedisCluster
 
-from ..db.address import parse_address
-from ..errors import ClientError, SSConfigError
-from .client_datasets import DatasetMixin, _poll
-from .connection import REDIS_ERRORS, Target, open_connection, resolve_target
-from .keys import KeyBuilder, check_name
-from .log import ClientLogger, LogLevel
-from .ml import MLMixin  # [ml] models and scripts
-from .tensor_codec import decode, encode
+from .backend import Backend
+from .checks import api, int_arg, typecheck
+from .client_admin import AdminMixin
+from .client_datasets import DatasetMixin
+from .client_models import ModelMixin
+from .cluster import Cluster, slot_of
+from .configoptions import ConfigOptions
+from .dataset import check_tensor
+from .dtypes import tensor_type
+from .error import ArgumentTypeError, RedisConnectionError, RedisInternalError
+from .keys import KeyBuilder
+from .settings import Settings, resolve
+from .srobject import SRObject
+from .standalone import Standalone
+from .tensor_reply import decode, tensorset_args
 
-DEFAULT_TIMEOUT = 10.0
+_ADDRESS_KEYWORDS = ("cluster", "address", "logger_name")
 
 
-class Client(DatasetMixin, MLMixin):
-    """A connection to the experiment's database (standalone, cluster or colocated).
+def _cluster_flag(cluster: object) -> bool:
+    """As SmartRedis's binding converts it: None is False, anything with ``__bool__``."""
+    if cluster is None:
+        return False
+    if not hasattr(type(cluster), "__bool__"):
+        raise ArgumentTypeError(f"Argument cluster is of type {type(cluster)}, not bool")
+    return bool(cluster)
 
-    ``Client(cluster=False)`` reads the address from ``SSDB``; ``address``
-    overrides it (``host:port``, ``host:port,host:port`` or ``unix:///path``).
-    ``cluster=None`` takes the type from ``SR_DB_TYPE``. ``timeout`` bounds every
-    network operation (seconds; connecting is capped at 5 s).
-    """
 
-    def __init__(
-        self,
-        address: str | bool | None = None,
-        cluster: bool | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        logger_name: str = "Default",
-        password: str | None = None,
-        env: Mapping[str, str] | None = None,
-    ) -> None:
-        if isinstance(address, bool):
-            # SmartRedis's positional form Client(cluster, address=None)
-            flag: object = address
-            address = cluster if isinstance(cluster, str) else None
-            cluster = bool(flag)
-        environ = os.environ if env is None else env
-        self._log = ClientLogger(logger_name, environ)
-        self._keys = KeyBuilder(environ)
-        self._target: Target = resolve_target(address, cluster, password, environ)
-        self._timeout = timeout
-        self._redis: Any = open_connection(self._target, timeout)
+class Client(SRObject, DatasetMixin, ModelMixin, AdminMixin):
+    """A connection to a database (standalone, Redis Cluster, or colocated on a socket)."""
 
-    # --- plumbing -------------------------------------------------------------------
-    @property
-    def keys(self) -> KeyBuilder:
-        """How names become keys (sscontainer's own ML layer builds on this)."""
-        return self._keys
-
-    @property
-    def redis(self) -> Any:
-        """The underlying redis-py client (``redis.Redis`` or ``RedisCluster``)."""
-        return self._redis
-
-    @property
-    def is_cluster(self) -> bool:
-        return self._target.cluster
-
-    def _fail(self, exc: BaseException, action: str) -> NoReturn:
-        if isinstance(exc, redis.TimeoutError):
-            detail = f"no answer within {self._timeout:g} s"
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        if a:
+            if isinstance(a[0], bool):
+                for arg in kw:
+                    if arg not in _ADDRESS_KEYWORDS:
+                        raise ArgumentTypeError(
+                            f"__init__() got an unexpected keyword argument '{arg}'"
+                        )
+                self._address_construction(*a, **kw)
+            elif isinstance(a[0], ConfigOptions) or a[0] is None:
+                self._standard_construction(*a, **kw)
+            else:
+                raise ArgumentTypeError(f"Invalid type for argument 0: {type(a[0])}")
+        elif "address" in kw or "cluster" in kw:
+            self._address_construction(*a, **kw)
         else:
-            detail = str(exc) or type(exc).__name__
-        raise ClientError(f"{action} failed on the database at {self._target.ssdb}: {detail}")
+            self._standard_construction(*a, **kw)
 
-    def close(self) -> None:
+    def _address_construction(
+        self, cluster: bool, address: str | None = None, logger_name: str = "Default"
+    ) -> None:
+        flag = _cluster_flag(cluster)
+        if address:
+            typecheck(address, "address", str)
+            os.environ["SSDB"] = address  # SmartRedis's behaviour: later Clients see it too
+        if "SSDB" not in os.environ:
+            raise RedisConnectionError("Could not connect to database. $SSDB not set")
+        self._connect(ConfigOptions.create_from_environment(""), flag, logger_name)
+
+    def _standard_construction(
+        self, config_options: ConfigOptions | None = None, logger_name: str = "Default"
+    ) -> None:
+        if config_options is not None and not isinstance(config_options, ConfigOptions):
+            raise ArgumentTypeError(
+                f"Argument config_options is of type {type(config_options)}, not ConfigOptions"
+            )
         try:
-            self._redis.close()
-        except REDIS_ERRORS:
-            pass
+            options = (config_options.copy() if config_options
+                       else ConfigOptions.create_from_environment(""))
+        except RuntimeError as exc:
+            raise RedisConnectionError(str(exc)) from None
+        self._connect(options, None, logger_name)
+
+    def _connect(self, options: ConfigOptions, cluster: bool | None, logger_name: str) -> None:
+        typecheck(logger_name, "logger_name", str)
+        super().__init__(logger_name)
+        self._options = options
+        self._backend: Backend | None = None
+        try:
+            settings: Settings = resolve(options, cluster)
+            backend_class = Cluster if settings.cluster else Standalone
+            self._backend = backend_class(settings.address, settings.password, settings.timeouts)
+        except RedisConnectionError:
+            raise
+        except RuntimeError as exc:  # SmartRedis's errors are RuntimeErrors
+            raise RedisConnectionError(getattr(exc, "detail", str(exc))) from None
+        self._settings = settings
+        self._db: Backend = self._backend
+        self._keys = KeyBuilder(settings.put_prefix, settings.get_prefixes)
+        self._model_chunk_size = 0  # 0: ask the database before every set_model
+
+    # --- sscontainer's additions: closing ---------------------------------------------------
+    def close(self) -> None:
+        """Close the connections now (they are also closed when the Client is collected)."""
+        if getattr(self, "_backend", None) is not None:
+            self._db.close()
 
     def __enter__(self) -> Client:
         return self
 
     def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self.close()
 
     def __str__(self) -> str:
-        kind = "cluster" if self._target.cluster else "standalone"
-        return f"Client({kind} database at {self._target.ssdb})"
+        return f"Client ({self._name}):\n{self._db.describe()}"
 
-    # --- tensors ----------------------------------------------------------------
+    @property
+    def is_cluster(self) -> bool:
+        return self._db.is_cluster
+
+    # --- tensors --------------------------------------------------------------------------
+    @api
     def put_tensor(self, name: str, data: np.ndarray[Any, Any]) -> None:
-        """Store ``data`` under ``name`` (prefixed with ``SSKEYOUT`` when prefixing is on)."""
-        key = self._keys.tensor_key(name, for_read=False)
-        value = encode(data)  # checks the type and dtype
-        try:
-            self._redis.set(key, value)
-        except REDIS_ERRORS as exc:
-            self._fail(exc, f"put_tensor({name!r}) [key {key!r}]")
+        """Store ``data`` as tensor ``name`` (under the put prefix, when prefixing is on)."""
+        typecheck(name, "name", str)
+        typecheck(data, "data", np.ndarray)
+        tensor_type(data)
+        key = self._keys.tensor(name, False)
+        check_tensor(key, data)
+        self._db.call(key, *tensorset_args(key, data))
 
-    def _get_value(self, key: str, action: str) -> bytes:
-        try:
-            value = self._redis.get(key)
-        except REDIS_ERRORS as exc:
-            self._fail(exc, action)
-        if value is None:
-            raise ClientError(
-                f"{action}: key {key!r} does not exist in the database at {self._target.ssdb}"
-                + self._source_hint()
-            )
-        return bytes(value)
-
-    def _source_hint(self) -> str:
-        if self._keys.use_tensor_prefix and self._keys.get_prefix:
-            return f" (reading from data source {self._keys.get_prefix!r})"
-        return ""
-
+    @api
     def get_tensor(self, name: str) -> np.ndarray[Any, Any]:
-        """The tensor ``name`` as a read-only array viewing the reply (no copy).
+        """Tensor ``name`` as a new, writable array (received straight into it)."""
+        typecheck(name, "name", str)
+        return self._tensor(self._keys.tensor(name, True))
 
-        Use ``.copy()`` for a writable array, or :meth:`unpack_tensor` to fill one.
-        """
-        key = self._keys.tensor_key(name, for_read=True)
-        return decode(self._get_value(key, f"get_tensor({name!r})"), key)
+    def _tensor(self, key: str | bytes, into: np.ndarray[Any, Any] | None = None
+                ) -> np.ndarray[Any, Any]:
+        reply = self._db.tensor(key, into)
+        return reply if isinstance(reply, np.ndarray) else decode(reply)
 
-    def unpack_tensor(self, name: str, result_array: np.ndarray[Any, Any]) -> None:
-        """Copy tensor ``name`` into ``result_array`` (same dtype and number of elements)."""
-        result = result_array
-        if not isinstance(result, np.ndarray):
-            raise SSConfigError(f"result must be a numpy.ndarray, got {type(result).__name__}")
-        if not result.flags.writeable:
-            raise SSConfigError("result is read-only: pass a writable array")
-        stored = self.get_tensor(name)
-        if stored.dtype != result.dtype.newbyteorder("<") and stored.dtype != result.dtype:
-            raise ClientError(
-                f"unpack_tensor({name!r}): the tensor is {stored.dtype.name}, result is "
-                f"{result.dtype.name}"
-            )
-        if result.shape == stored.shape:
-            np.copyto(result, stored)
-        elif result.size == stored.size and result.flags.c_contiguous:
-            np.copyto(result.reshape(stored.shape), stored)
-        else:
-            raise ClientError(
-                f"unpack_tensor({name!r}): the tensor has shape {stored.shape}, result has "
-                f"{result.shape}"
-            )
-
-    def delete_tensor(self, name: str) -> None:
-        """Delete tensor ``name`` (deleting a missing tensor is not an error)."""
-        key = self._keys.tensor_key(name, for_read=True)
-        try:
-            self._redis.delete(key)
-        except REDIS_ERRORS as exc:
-            self._fail(exc, f"delete_tensor({name!r})")
-
-    def copy_tensor(self, src_name: str, dest_name: str) -> None:
-        """Copy ``src_name`` (data source) to ``dest_name`` (own prefix)."""
-        src = self._keys.tensor_key(src_name, for_read=True)
-        dest = self._keys.tensor_key(dest_name, for_read=False)
-        value = self._get_value(src, f"copy_tensor({src_name!r}, {dest_name!r})")
-        decode(value, src)  # refuse to copy something that is not a tensor
-        try:
-            self._redis.set(dest, value)
-        except REDIS_ERRORS as exc:
-            self._fail(exc, f"copy_tensor({src_name!r}, {dest_name!r})")
-
-    def rename_tensor(self, old_name: str, new_name: str) -> None:
-        """Rename ``old_name`` (data source) to ``new_name`` (own prefix)."""
-        src = self._keys.tensor_key(old_name, for_read=True)
-        dest = self._keys.tensor_key(new_name, for_read=False)
-        if src == dest:
+    @api
+    def unpack_tensor(self, name: str, result: np.ndarray[Any, Any]) -> None:
+        """Fill ``result`` with tensor ``name`` (sscontainer's addition, as in SmartRedis's
+        C/C++/Fortran APIs): same dtype and number of elements, C-contiguous, writable.
+        The bytes are received straight into ``result``."""
+        typecheck(name, "name", str)
+        typecheck(result, "result", np.ndarray)
+        if not (result.flags.c_contiguous and result.flags.writeable):
+            raise ArgumentTypeError("result must be a writable, C-contiguous numpy array")
+        array = self._tensor(self._keys.tensor(name, True), result)
+        if array is result:
             return
-        action = f"rename_tensor({old_name!r}, {new_name!r})"
-        if not self._target.cluster:
-            try:
-                self._redis.rename(src, dest)
-                return
-            except redis.ResponseError as exc:
-                if "no such key" in str(exc).lower():
-                    raise ClientError(f"{action}: tensor key {src!r} does not exist") from exc
-                self._fail(exc, action)
-            except REDIS_ERRORS as exc:
-                self._fail(exc, action)
-        self.copy_tensor(old_name, new_name)  # keys may live on different shards
-        self.delete_tensor(old_name)
+        if array.dtype != result.dtype:
+            raise RedisInternalError(
+                f"The type of the fetched tensor ({array.dtype}) does not match the provided "
+                f"type ({result.dtype})"
+            )
+        raise RedisInternalError(
+            f"The dimensions of the fetched tensor {list(array.shape)} do not match the "
+            f"provided memory space {list(result.shape)}"
+        )
 
+    @api
+    def delete_tensor(self, name: str) -> None:
+        typecheck(name, "name", str)
+        key = self._keys.tensor(name, True)
+        self._db.call(key, "UNLINK" if self._db.is_cluster else "DEL", key)
+
+    def _copy_tensor_key(self, src: str | bytes, dest: str | bytes) -> None:
+        self._db.call(dest, *tensorset_args(dest, self._tensor(src)))
+
+    @api
+    def copy_tensor(self, src_name: str, dest_name: str) -> None:
+        typecheck(src_name, "src_name", str)
+        typecheck(dest_name, "dest_name", str)
+        self._copy_tensor_key(self._keys.tensor(src_name, True),
+                              self._keys.tensor(dest_name, False))
+
+    @api
+    def rename_tensor(self, old_name: str, new_name: str) -> None:
+        typecheck(old_name, "old_name", str)
+        typecheck(new_name, "new_name", str)
+        old, new = self._keys.tensor(old_name, True), self._keys.tensor(new_name, False)
+        if not self._db.is_cluster or slot_of(old) == slot_of(new):
+            self._db.call(old, "RENAME", old, new)
+        else:
+            self._copy_tensor_key(old, new)
+            self._db.call(old, "UNLINK", old)
+
+    # --- existence and polling --------------------------------------------------------
+    def _exists(self, key: str | bytes) -> bool:
+        return bool(self._db.call(key, "EXISTS", key))
+
+    @api
     def tensor_exists(self, name: str) -> bool:
-        return self.key_exists(self._keys.tensor_key(name, for_read=True))
+        typecheck(name, "name", str)
+        return self._exists(self._keys.tensor(name, True))
 
+    @api
     def key_exists(self, key: str) -> bool:
-        """Whether ``key`` (used as is, no prefix) exists."""
-        check_name(key, "key")
-        try:
-            return bool(self._redis.exists(key))
-        except REDIS_ERRORS as exc:
-            self._fail(exc, f"key_exists({key!r})")
+        """Whether ``key`` (never prefixed) exists."""
+        typecheck(key, "key", str)
+        return self._exists(key)
 
-    def poll_tensor(self, name: str, poll_frequency_ms: int, num_tries: int) -> bool:
-        """Check up to ``num_tries`` times, ``poll_frequency_ms`` apart, for tensor ``name``."""
-        return _poll(lambda: self.tensor_exists(name), poll_frequency_ms, num_tries)
+    @staticmethod
+    def _poll(check: Callable[[], bool], poll_frequency_ms: int, num_tries: int) -> bool:
+        pause = max(int_arg(poll_frequency_ms, "poll_frequency_ms"), 0) / 1000.0
+        tries = int_arg(num_tries, "num_tries")
+        for attempt in range(tries):
+            if check():
+                return True
+            if attempt < tries - 1:
+                time.sleep(pause)
+        return False
 
+    @api
     def poll_key(self, key: str, poll_frequency_ms: int, num_tries: int) -> bool:
-        return _poll(lambda: self.key_exists(key), poll_frequency_ms, num_tries)
+        """Check up to ``num_tries`` times, ``poll_frequency_ms`` apart, for ``key``."""
+        typecheck(key, "key", str)
+        return self._poll(lambda: self._exists(key), poll_frequency_ms, num_tries)
 
-    # --- prefixes -------------------------------------------------------------------
+    @api
+    def poll_tensor(self, name: str, poll_frequency_ms: int, num_tries: int) -> bool:
+        typecheck(name, "name", str)
+        key = self._keys.tensor(name, True)
+        return self._poll(lambda: self._exists(key), poll_frequency_ms, num_tries)
+
+    # --- prefixes ------------------------------------------------------------------------
+    @api
     def set_data_source(self, source_id: str) -> None:
-        """Read tensors, datasets and lists written by entity ``source_id``."""
+        """Read with the prefix ``source_id``, one of ``SSKEYIN``'s names."""
+        typecheck(source_id, "source_id", str)
         self._keys.set_data_source(source_id)
 
+    @api
     def use_tensor_ensemble_prefix(self, use_prefix: bool) -> None:
-        self._keys.use_tensor_prefix = bool(use_prefix)
+        typecheck(use_prefix, "use_prefix", bool)
+        self._keys.use_tensor_prefix = use_prefix
 
+    @api
     def use_dataset_ensemble_prefix(self, use_prefix: bool) -> None:
-        self._keys.use_dataset_prefix = bool(use_prefix)
+        typecheck(use_prefix, "use_prefix", bool)
+        self._keys.use_dataset_prefix = use_prefix
 
+    @api
     def use_list_ensemble_prefix(self, use_prefix: bool) -> None:
-        self._keys.use_list_prefix = bool(use_prefix)
+        typecheck(use_prefix, "use_prefix", bool)
+        self._keys.use_list_prefix = use_prefix
 
+    @api
     def use_model_ensemble_prefix(self, use_prefix: bool) -> None:
-        self._keys.use_model_prefix = bool(use_prefix)
-
-    # --- logging ----------------------------------------------------------------------
-    def log_data(self, level: LogLevel | int, data: str) -> None:
-        self._log.log(level, data)
-
-    def log_warning(self, level: LogLevel | int, data: str) -> None:
-        self._log.log(level, f"WARNING: {data}", 30)
-
-    def log_error(self, level: LogLevel | int, data: str) -> None:
-        self._log.log(level, f"ERROR: {data}", 40)
-
-    # --- server administration ----------------------------------------------------------
-    def _nodes(self, address: str | None) -> Any:
-        """Cluster target nodes for an admin command (all primaries when ``address`` is None)."""
-        if address is None:
-            return RedisCluster.PRIMARIES
-        parsed = parse_address(address)
-        node = self._redis.get_node(host=parsed.host, port=parsed.port)
-        if node is None:
-            raise ClientError(f"{address} is not a node of the cluster at {self._target.ssdb}")
-        return node
-
-    def _check_standalone_address(self, address: str | None) -> None:
-        if address is not None and parse_address(address) != self._target.addresses[0]:
-            raise ClientError(
-                f"{address} is not the database this client uses ({self._target.ssdb})"
-            )
-
-    def config_set(self, config_param: str, value: str, address: str | None = None) -> None:
-        """``CONFIG SET`` on the server at ``address`` (None: every server)."""
-        try:
-            if self._target.cluster:
-                self._redis.config_set(config_param, value, target_nodes=self._nodes(address))
-            else:
-                self._check_standalone_address(address)
-                self._redis.config_set(config_param, value)
-        except REDIS_ERRORS as exc:
-            self._fail(exc, f"config_set({config_param!r}, {value!r})")
-
-    def config_get(self, expression: str, address: str | None = None) -> dict[str, str]:
-        """``CONFIG GET`` on the server at ``address`` (None: the first server)."""
-        try:
-            if self._target.cluster:
-                node = self._nodes(address) if address else self._redis.get_primaries()[0]
-                reply = self._redis.config_get(expression, target_nodes=node)
-            else:
-                self._check_standalone_address(address)
-                reply = self._redis.config_get(expression)
-        except REDIS_ERRORS as exc:
-            self._fail(exc, f"config_get({expression!r})")
-        return {_text(k): _text(v) for k, v in dict(reply).items()}
-
-    def flush_db(self, address: str | None = None) -> None:
-        """Delete every key on the server at ``address`` (None: every server)."""
-        try:
-            if self._target.cluster:
-                self._redis.flushdb(target_nodes=self._nodes(address))
-            else:
-                self._check_standalone_address(address)
-                self._redis.flushdb()
-        except REDIS_ERRORS as exc:
-            self._fail(exc, "flush_db")
-
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+        """Prefix model and script keys too (off by default, as in SmartRedis)."""
+        typecheck(use_prefix, "use_prefix", bool)
+        self._keys.use_model_prefix = use_prefix

@@ -1,208 +1,281 @@
-"""The dataset and aggregation-list half of :class:`~sscontainer.client.Client`."""
+"""Datasets and aggregation lists: the part of :class:`Client` that stores them.
+
+A dataset ``N`` is the hash ``P{N}.meta`` (typed metadata buffers, ``.tensor_names``
+and, written last, ``.COMPLETE``) plus one tensor ``P{N}.<tensor>`` each. An
+aggregation list is a plain list of dataset keys ``P{N}``. Commands and their
+order are SmartRedis's, so both clients read each other's datasets and lists.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any, NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from ..errors import ClientError, SSConfigError
-from .connection import REDIS_ERRORS
-from .dataset import ACK_FIELD, Dataset
-from .keys import KeyBuilder, dataset_meta_key, dataset_name_from_key, dataset_tensor_key
-from .tensor_codec import as_tensor, decode, encode
+from .backend import Backend, check_reply
+from .checks import api, int_arg, typecheck
+from .dataset import Dataset
+from .error import ParameterError, RedisKeyError, RedisRuntimeError
+from .keys import META_SUFFIX, KeyBuilder, dataset_name_of_entry
+from .metadata import ACK_FIELD
+from .tensor_reply import decode, tensorset_args
+from .wire import Arg
+
+
+def _pairs(reply: Any) -> list[tuple[bytes, bytes]]:
+    if not isinstance(reply, list) or len(reply) % 2:
+        raise RedisRuntimeError(
+            "The DataSet metadata reply contains the wrong number of elements."
+        )
+    return list(zip(reply[0::2], reply[1::2], strict=True))
+
+
+def _check_pipeline(replies: Sequence[Any]) -> list[Any]:
+    for reply in replies:
+        check_reply(reply, pipeline=True)
+    return list(replies)
 
 
 class DatasetMixin:
-    """Datasets (``put_dataset`` ...) and aggregation lists (``append_to_list`` ...)."""
+    """``put_dataset``... and ``append_to_list``... (SmartRedis's names and behaviour)."""
 
-    _redis: Any
+    _db: Backend
     _keys: KeyBuilder
+    _poll: Callable[[Callable[[], bool], int, int], bool]
+    _tensor: Callable[..., Any]
 
-    def _fail(self, exc: BaseException, action: str) -> NoReturn:
-        raise NotImplementedError  # provided by Client
+    # --- datasets ----------------------------------------------------------------------
+    def _meta_commands(self, dataset: Dataset) -> list[list[Arg]]:
+        meta = self._keys.dataset_meta(dataset.get_name(), False)
+        fields: list[Arg] = ["HMSET", meta]
+        for name, buffer in dataset.serialized_fields():
+            fields += [name, buffer]
+        return [["DEL", meta], fields]
 
-    # --- datasets ---------------------------------------------------------------------
+    def _ack_command(self, dataset: Dataset) -> list[Arg]:
+        return ["HSET", self._keys.dataset_meta(dataset.get_name(), False), ACK_FIELD, "1"]
+
+    @api
     def put_dataset(self, dataset: Dataset) -> None:
-        """Store ``dataset``; its acknowledgement is written last, so a reader never
-        sees it half-written through :meth:`dataset_exists`/:meth:`poll_dataset`."""
-        if not isinstance(dataset, Dataset):
-            raise SSConfigError(f"put_dataset needs a Dataset, got {type(dataset).__name__}")
-        key = self._keys.dataset_key(dataset.name, for_read=False)
-        meta = dataset_meta_key(key)
-        fields = dataset.meta_fields()
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.delete(meta)
-        pipe.hset(meta, mapping=fields)
-        for tensor_name, data in dataset.tensors().items():
-            pipe.set(dataset_tensor_key(key, tensor_name), encode(as_tensor(data)))
-        pipe.hset(meta, ACK_FIELD, "1")
-        try:
-            pipe.execute()
-        except REDIS_ERRORS as exc:
-            self._fail(exc, f"put_dataset({dataset.name!r})")
+        """Store ``dataset``; its ``.COMPLETE`` mark is written last."""
+        typecheck(dataset, "dataset", Dataset)
+        commands = self._meta_commands(dataset)
+        name = dataset.get_name()
+        for tensor_name, array in dataset.tensors().items():
+            commands.append(tensorset_args(self._keys.dataset_tensor(name, tensor_name, False),
+                                           array))
+        commands.append(self._ack_command(dataset))
+        meta = self._keys.dataset_meta(name, False)
+        _check_pipeline(self._db.pipeline(meta, commands))
 
-    def _load_dataset(self, key: str, action: str) -> Dataset:
-        name = dataset_name_from_key(key)
-        try:
-            fields = self._redis.hgetall(dataset_meta_key(key))
-        except REDIS_ERRORS as exc:
-            self._fail(exc, action)
-        if not fields:
-            raise ClientError(f"{action}: dataset {name!r} (key {key!r}) does not exist")
-        dataset, tensor_names = Dataset.from_meta(name, fields)
-        if tensor_names:
-            keys = [dataset_tensor_key(key, t) for t in tensor_names]
-            try:
-                values = self._redis.mget(keys)  # one slot thanks to the hash tag
-            except REDIS_ERRORS as exc:
-                self._fail(exc, action)
-            for tensor_name, tensor_key, value in zip(tensor_names, keys, values, strict=True):
-                if value is None:
-                    raise ClientError(f"{action}: dataset tensor {tensor_key!r} is missing")
-                dataset._set_tensor(tensor_name, decode(value, tensor_key))
+    def _stored_fields(self, name: str) -> list[tuple[bytes, bytes]]:
+        meta = self._keys.dataset_meta(name, True)
+        return _pairs(self._db.call(meta, "HGETALL", meta))
+
+    @api
+    def get_dataset(self, name: str) -> Dataset:
+        typecheck(name, "name", str)
+        pairs = self._stored_fields(name)
+        if not pairs:
+            raise RedisKeyError(f'The requested DataSet, "{name}", does not exist.')
+        dataset = Dataset.from_fields(name, pairs)
+        names = dataset.stored_tensor_names()
+        if names:
+            keys = [self._keys.dataset_tensor(name, t, True) for t in names]
+            replies = self._db.pipeline(keys[0], [("AI.TENSORGET", k, "META", "BLOB")
+                                                  for k in keys])
+            for tensor_name, reply in zip(names, replies, strict=True):
+                dataset._set_tensor(tensor_name, decode(reply))
         return dataset
 
-    def get_dataset(self, name: str) -> Dataset:
-        key = self._keys.dataset_key(name, for_read=True)
-        return self._load_dataset(key, f"get_dataset({name!r})")
-
+    @api
     def delete_dataset(self, name: str) -> None:
-        key = self._keys.dataset_key(name, for_read=True)
-        dataset = self._load_dataset(key, f"delete_dataset({name!r})")
-        keys = [dataset_meta_key(key)]
-        keys += [dataset_tensor_key(key, t) for t in dataset.get_tensor_names()]
-        try:
-            self._redis.delete(*keys)
-        except REDIS_ERRORS as exc:
-            self._fail(exc, f"delete_dataset({name!r})")
+        typecheck(name, "name", str)
+        self._delete_dataset(name)
 
+    def _delete_dataset(self, name: str) -> None:
+        pairs = self._stored_fields(name)
+        if not pairs:
+            raise RedisRuntimeError(f"The requested DataSet {name} does not exist.")
+        dataset = Dataset.from_fields(name, pairs)
+        meta = self._keys.dataset_meta(name, True)
+        keys = [self._keys.dataset_tensor(name, t, True) for t in dataset.stored_tensor_names()]
+        self._db.call(meta, "DEL", meta, *keys)
+
+    def _copy_dataset(self, src_name: str, dest_name: str) -> None:
+        pairs = self._stored_fields(src_name)
+        if not pairs:
+            raise RedisKeyError(f"The requested DataSet {src_name} does not exist.")
+        dataset = Dataset.from_fields(dest_name, pairs)
+        for tensor_name in dataset.stored_tensor_names():
+            src = self._keys.dataset_tensor(src_name, tensor_name, True)
+            dest = self._keys.dataset_tensor(dest_name, tensor_name, False)
+            self._db.call(dest, *tensorset_args(dest, self._tensor(src)))
+        commands = [*self._meta_commands(dataset), self._ack_command(dataset)]
+        _check_pipeline(self._db.pipeline(self._keys.dataset_meta(dest_name, False), commands))
+
+    @api
     def copy_dataset(self, src_name: str, dest_name: str) -> None:
-        key = self._keys.dataset_key(src_name, for_read=True)
-        dataset = self._load_dataset(key, f"copy_dataset({src_name!r}, {dest_name!r})")
-        dataset._name = Dataset(dest_name).name
-        self.put_dataset(dataset)
+        typecheck(src_name, "src_name", str)
+        typecheck(dest_name, "dest_name", str)
+        self._copy_dataset(src_name, dest_name)
 
+    @api
     def rename_dataset(self, old_name: str, new_name: str) -> None:
-        self.copy_dataset(old_name, new_name)
-        self.delete_dataset(old_name)
+        typecheck(old_name, "old_name", str)
+        typecheck(new_name, "new_name", str)
+        self._copy_dataset(old_name, new_name)
+        self._delete_dataset(old_name)
 
+    def _dataset_exists(self, name: str) -> bool:
+        meta = self._keys.dataset_meta(name, True)
+        return bool(self._db.call(meta, "HEXISTS", meta, ACK_FIELD))
+
+    @api
     def dataset_exists(self, name: str) -> bool:
-        key = dataset_meta_key(self._keys.dataset_key(name, for_read=True))
-        try:
-            return bool(self._redis.hexists(key, ACK_FIELD))
-        except REDIS_ERRORS as exc:
-            self._fail(exc, f"dataset_exists({name!r})")
+        """Whether dataset ``name`` was completely stored (its ``.COMPLETE`` mark exists)."""
+        typecheck(name, "name", str)
+        return self._dataset_exists(name)
 
+    @api
     def poll_dataset(self, name: str, poll_frequency_ms: int, num_tries: int) -> bool:
-        return _poll(lambda: self.dataset_exists(name), poll_frequency_ms, num_tries)
+        typecheck(name, "name", str)
+        return self._poll(lambda: self._dataset_exists(name), poll_frequency_ms, num_tries)
 
-    # --- aggregation lists ----------------------------------------------------------------
+    # --- aggregation lists -----------------------------------------------------------------
+    @api
     def append_to_list(self, list_name: str, dataset: Dataset) -> None:
-        """Add a reference to ``dataset`` (stored with :meth:`put_dataset`) to a list."""
-        if not isinstance(dataset, Dataset):
-            raise SSConfigError(f"append_to_list needs a Dataset, got {type(dataset).__name__}")
-        list_key = self._keys.list_key(list_name, for_read=False)
-        entry = self._keys.dataset_key(dataset.name, for_read=False)
-        try:
-            self._redis.rpush(list_key, entry)
-        except REDIS_ERRORS as exc:
-            self._fail(exc, f"append_to_list({list_name!r})")
+        """Add a reference to ``dataset`` (stored with ``put_dataset``) to the list."""
+        typecheck(list_name, "list_name", str)
+        typecheck(dataset, "dataset", Dataset)
+        key = self._keys.list(list_name, False)
+        self._db.call(key, "RPUSH", key, self._keys.dataset(dataset.get_name(), False))
 
+    def _delete_list(self, list_name: str) -> None:
+        key = self._keys.list(list_name, True)
+        self._db.call(key, "DEL", key)
+
+    @api
     def delete_list(self, list_name: str) -> None:
-        list_key = self._keys.list_key(list_name, for_read=True)
-        try:
-            self._redis.delete(list_key)
-        except REDIS_ERRORS as exc:
-            self._fail(exc, f"delete_list({list_name!r})")
+        typecheck(list_name, "list_name", str)
+        self._delete_list(list_name)
 
+    @staticmethod
+    def _check_names(src_name: str, dest_name: str) -> None:
+        typecheck(src_name, "src_name", str)
+        typecheck(dest_name, "dest_name", str)
+        if not src_name:
+            raise ParameterError("The src_name parameter cannot be an empty string.")
+        if not dest_name:
+            raise ParameterError("The dest_name parameter cannot be an empty string.")
+
+    def _entries(self, key: str, start: int, end: int) -> list[bytes]:
+        entries = self._db.call(key, "LRANGE", key, start, end)
+        if not isinstance(entries, list):
+            raise RedisRuntimeError("An unexpected type was returned for the aggregation list.")
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, bytes):
+                raise RedisRuntimeError(
+                    f"Element {index} in the aggregation list has an unexpected type."
+                )
+            if not entry:
+                raise RedisRuntimeError(
+                    f"Element {index} contains an empty key, which is not permitted."
+                )
+        return entries
+
+    def _copy_list(self, src_name: str, dest_name: str) -> None:
+        entries = self._entries(self._keys.list(src_name, True), 0, -1)
+        if not entries:
+            raise RedisRuntimeError("The source aggregation list does not exist.")
+        self._delete_list(dest_name)
+        dest = self._keys.list(dest_name, False)
+        self._db.call(dest, "RPUSH", dest, *entries)
+
+    @api
     def copy_list(self, src_name: str, dest_name: str) -> None:
-        src = self._keys.list_key(src_name, for_read=True)
-        dest = self._keys.list_key(dest_name, for_read=False)
-        if src == dest:
-            return
-        try:
-            entries = self._redis.lrange(src, 0, -1)
-            if not entries:
-                raise ClientError(f"copy_list: list {src_name!r} (key {src!r}) does not exist")
-            pipe = self._redis.pipeline(transaction=False)
-            pipe.delete(dest)
-            pipe.rpush(dest, *entries)
-            pipe.execute()
-        except REDIS_ERRORS as exc:
-            self._fail(exc, f"copy_list({src_name!r}, {dest_name!r})")
+        self._check_names(src_name, dest_name)
+        if src_name != dest_name:
+            self._copy_list(src_name, dest_name)
 
+    @api
     def rename_list(self, src_name: str, dest_name: str) -> None:
-        self.copy_list(src_name, dest_name)
-        if self._keys.list_key(src_name, True) != self._keys.list_key(dest_name, False):
-            self.delete_list(src_name)
+        self._check_names(src_name, dest_name)
+        if src_name != dest_name:
+            self._copy_list(src_name, dest_name)
+            self._delete_list(src_name)
 
+    def _list_length(self, list_name: str) -> int:
+        key = self._keys.list(list_name, True)
+        length = self._db.call(key, "LLEN", key)
+        if not isinstance(length, int) or length < 0:
+            raise RedisRuntimeError(f"An unexpected value was returned for list length: {length}")
+        return length
+
+    @api
     def get_list_length(self, list_name: str) -> int:
-        list_key = self._keys.list_key(list_name, for_read=True)
-        try:
-            return int(self._redis.llen(list_key))
-        except REDIS_ERRORS as exc:
-            self._fail(exc, f"get_list_length({list_name!r})")
+        typecheck(list_name, "list_name", str)
+        return self._list_length(list_name)
 
-    def _poll_length(
-        self, name: str, list_length: int, ok: Callable[[int, int], bool],
-        poll_frequency_ms: int, num_tries: int,
-    ) -> bool:
-        if isinstance(list_length, bool) or not isinstance(list_length, int) or list_length < 0:
-            raise SSConfigError(f"list_length must be an int >= 0, got {list_length!r}")
-        return _poll(
-            lambda: ok(self.get_list_length(name), list_length), poll_frequency_ms, num_tries
-        )
+    def _poll_length(self, name: str, list_length: int, poll_frequency_ms: int,
+                     num_tries: int, ok: Callable[[int, int], bool]) -> bool:
+        typecheck(name, "name", str)
+        wanted = int_arg(list_length, "list_length")
+        int_arg(poll_frequency_ms, "poll_frequency_ms")
+        int_arg(num_tries, "num_tries")
+        if wanted < 0:
+            raise ParameterError("A positive value for list_length must be provided.")
+        return self._poll(lambda: ok(self._list_length(name), wanted), poll_frequency_ms,
+                          num_tries)
 
-    def poll_list_length(
-        self, name: str, list_length: int, poll_frequency_ms: int, num_tries: int
-    ) -> bool:
-        """True once list ``name`` has exactly ``list_length`` entries (bounded polling)."""
-        return self._poll_length(
-            name, list_length, lambda a, b: a == b, poll_frequency_ms, num_tries
-        )
+    @api
+    def poll_list_length(self, name: str, list_length: int, poll_frequency_ms: int,
+                         num_tries: int) -> bool:
+        """True once list ``name`` has exactly ``list_length`` entries."""
+        return self._poll_length(name, list_length, poll_frequency_ms, num_tries,
+                                 lambda a, b: a == b)
 
-    def poll_list_length_gte(
-        self, name: str, list_length: int, poll_frequency_ms: int, num_tries: int
-    ) -> bool:
-        return self._poll_length(
-            name, list_length, lambda a, b: a >= b, poll_frequency_ms, num_tries
-        )
+    @api
+    def poll_list_length_gte(self, name: str, list_length: int, poll_frequency_ms: int,
+                             num_tries: int) -> bool:
+        return self._poll_length(name, list_length, poll_frequency_ms, num_tries,
+                                 lambda a, b: a >= b)
 
-    def poll_list_length_lte(
-        self, name: str, list_length: int, poll_frequency_ms: int, num_tries: int
-    ) -> bool:
-        return self._poll_length(
-            name, list_length, lambda a, b: a <= b, poll_frequency_ms, num_tries
-        )
+    @api
+    def poll_list_length_lte(self, name: str, list_length: int, poll_frequency_ms: int,
+                             num_tries: int) -> bool:
+        return self._poll_length(name, list_length, poll_frequency_ms, num_tries,
+                                 lambda a, b: a <= b)
 
+    @api
     def get_datasets_from_list(self, list_name: str) -> list[Dataset]:
-        return self.get_dataset_list_range(list_name, 0, -1)
+        typecheck(list_name, "list_name", str)
+        return self._list_range(list_name, 0, -1)
 
-    def get_dataset_list_range(
-        self, list_name: str, start_index: int, end_index: int
-    ) -> list[Dataset]:
-        """Datasets at positions ``start_index..end_index`` (inclusive; negative from the end)."""
-        list_key = self._keys.list_key(list_name, for_read=True)
-        action = f"get_dataset_list_range({list_name!r})"
-        try:
-            entries = self._redis.lrange(list_key, start_index, end_index)
-        except REDIS_ERRORS as exc:
-            self._fail(exc, action)
-        return [self._load_dataset(entry.decode(), action) for entry in entries]
+    @api
+    def get_dataset_list_range(self, list_name: str, start_index: int,
+                               end_index: int) -> list[Dataset]:
+        """The datasets at positions ``start_index..end_index`` (inclusive; negative
+        positions count from the end), as Redis's ``LRANGE``."""
+        typecheck(list_name, "list_name", str)
+        return self._list_range(list_name, int_arg(start_index, "start_index"),
+                                int_arg(end_index, "end_index"))
 
-
-def _poll(check: Callable[[], bool], poll_frequency_ms: int, num_tries: int) -> bool:
-    """Bounded polling shared by the ``poll_*`` methods."""
-    if isinstance(poll_frequency_ms, bool) or not isinstance(poll_frequency_ms, int) or (
-        poll_frequency_ms < 0
-    ):
-        raise SSConfigError(f"poll_frequency_ms must be an int >= 0, got {poll_frequency_ms!r}")
-    if isinstance(num_tries, bool) or not isinstance(num_tries, int) or num_tries < 1:
-        raise SSConfigError(f"num_tries must be a positive int, got {num_tries!r}")
-    for attempt in range(num_tries):
-        if check():
-            return True
-        if attempt < num_tries - 1:
-            time.sleep(poll_frequency_ms / 1000.0)
-    return False
+    def _list_range(self, list_name: str, start: int, end: int) -> list[Dataset]:
+        if not list_name:
+            raise ParameterError("The list name must have length greater than zero")
+        entries = [e.decode(errors="surrogateescape")
+                   for e in self._entries(self._keys.list(list_name, True), start, end)]
+        metas = self._db.scattered([(e + META_SUFFIX, ("HGETALL", e + META_SUFFIX))
+                                    for e in entries])
+        datasets = []
+        wanted: list[tuple[Dataset, str, str]] = []
+        for entry, reply in zip(entries, metas, strict=True):
+            check_reply(reply, pipeline=True)
+            dataset = Dataset.from_fields(dataset_name_of_entry(entry), _pairs(reply))
+            datasets.append(dataset)
+            wanted += [(dataset, t, f"{entry}.{t}") for t in dataset.stored_tensor_names()]
+        tensors = self._db.scattered([(key, ("AI.TENSORGET", key, "META", "BLOB"))
+                                      for _, _, key in wanted])
+        for (dataset, tensor_name, _), reply in zip(wanted, tensors, strict=True):
+            dataset._set_tensor(tensor_name, decode(reply))
+        return datasets

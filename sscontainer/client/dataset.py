@@ -1,175 +1,215 @@
-"""``Dataset``: named tensors plus metadata, stored together (SmartRedis's DataSet).
-
-Stored as a hash ``prefix.{name}.meta`` (tensor names, metadata fields and an
-acknowledgement field written last) and one tensor key per tensor,
-``prefix.{name}.tensor``; the ``{name}`` hash tag keeps them in one cluster slot.
-"""
+"""``Dataset``: named tensors and metadata stored and fetched together (SmartRedis's)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from ..errors import ClientError, SSConfigError
-from .keys import check_dataset_name, check_name
-from .tensor_codec import as_tensor, dtype_name
-
-ACK_FIELD = ".ack"
-TENSORS_FIELD = ".tensors"
-META_PREFIX = "meta:"
-SCALAR_TYPES = ("float64", "float32", "int64", "int32", "uint64", "uint32")
-STRING_TYPE = "string"
+from .checks import api, typecheck
+from .dtypes import metadata_type, numpy_type, tensor_type
+from .error import RedisInternalError, RedisKeyError, RedisRuntimeError
+from .metadata import ACK_FIELD, TENSOR_NAMES, Field, deserialize
+from .srobject import SRObject
 
 
-def _scalar_type(data: object) -> str:
-    if isinstance(data, (bool, np.bool_)):
-        raise SSConfigError("metadata scalars must be numbers, not booleans")
-    if isinstance(data, np.generic):
-        name = data.dtype.name
-        if name in SCALAR_TYPES:
-            return name
-    elif isinstance(data, int):
-        return "int64"
-    elif isinstance(data, float):
-        return "float64"
-    raise SSConfigError(
-        f"metadata scalar {data!r} ({type(data).__name__}) is not supported: use an int, a "
-        f"float or a numpy scalar of {', '.join(SCALAR_TYPES)}"
-    )
+class MissingTensorError(RedisKeyError, RedisInternalError):
+    """A dataset has no tensor of that name (SmartRedis raises RedisInternalError for
+    ``get_tensor_type``/``get_tensor_dims`` and RedisKeyError elsewhere: both catch it)."""
 
 
-class Dataset:
+class Dataset(SRObject):
     """Tensors and metadata that travel together under one name."""
 
     def __init__(self, name: str) -> None:
-        self._name = check_dataset_name(name)
+        typecheck(name, "name", str)
+        super().__init__(name)
         self._tensors: dict[str, np.ndarray[Any, Any]] = {}
-        self._meta: dict[str, tuple[str, list[Any]]] = {}
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    def get_name(self) -> str:
-        return self._name
+        self._fields: dict[str, Field] = {}
 
     def __str__(self) -> str:
-        return (
-            f"Dataset({self._name!r}, tensors={list(self._tensors)}, metadata={list(self._meta)})"
-        )
+        lines = [f"DataSet ({self._name}):", "Tensors:"]
+        for name, array in self._tensors.items():
+            lines += [f"  {name}:", f"    type: {tensor_type(array)}",
+                      f"    dimensions: {list(array.shape)}", f"    elements: {array.size}"]
+        if not self._tensors:
+            lines.append("  none")
+        lines.append("Metadata:")
+        names = self.get_metadata_field_names()
+        for name in names:
+            lines += [f"  {name}:", f"    type: {self._fields[name].type_name}"]
+        if not names:
+            lines.append("  none")
+        return "\n".join(lines) + "\n"
 
-    # --- tensors ---------------------------------------------------------------
+    # --- tensors --------------------------------------------------------------------------
+    @api
     def add_tensor(self, name: str, data: np.ndarray[Any, Any]) -> None:
-        """Add a copy of ``data`` (later changes to ``data`` do not affect the dataset)."""
-        check_name(name, "dataset tensor name")
-        array = as_tensor(data, f"dataset tensor {name!r}")
-        self._tensors[name] = np.array(array, copy=True, order="C")
+        """Add a copy of ``data`` as tensor ``name``."""
+        typecheck(name, "name", str)
+        typecheck(data, "data", np.ndarray)
+        tensor_type(data)  # TypeError for an unsupported dtype
+        if name in self._tensors:
+            raise RedisRuntimeError(f"The tensor {name} already exists")
+        check_tensor(name, data)
+        names = self._fields.get(TENSOR_NAMES)
+        if names is not None and names.type_name != "STRING":
+            raise RedisRuntimeError("The metadata field isn't a string type.")
+        self._tensors[name] = np.array(data, order="C", copy=True)
+        self._fields.setdefault(TENSOR_NAMES, Field("STRING")).values.append(name)
 
-    def get_tensor(self, name: str) -> np.ndarray[Any, Any]:
+    def _tensor(self, name: str) -> np.ndarray[Any, Any]:
         try:
             return self._tensors[name]
         except KeyError:
-            raise ClientError(
-                f"dataset {self._name!r} has no tensor {name!r}; it has: "
-                f"{', '.join(self._tensors) or 'none'}"
+            raise MissingTensorError(
+                f'The tensor "{name}" does not exist in dataset "{self._name}" (it has: '
+                f"{', '.join(self._tensors) or 'no tensors'})."
             ) from None
 
+    @api
+    def get_tensor(self, name: str) -> np.ndarray[Any, Any]:
+        """A copy of tensor ``name``."""
+        typecheck(name, "name", str)
+        return self._tensor(name).copy()
+
+    @api
+    def get_name(self) -> str:
+        return self._name
+
+    @api
     def get_tensor_names(self) -> list[str]:
+        """The tensor names, in the order they were added."""
         return list(self._tensors)
 
-    def get_tensor_type(self, name: str) -> str:
-        return dtype_name(self.get_tensor(name).dtype)
+    @api
+    def get_tensor_type(self, name: str) -> type:
+        """The numpy type of tensor ``name`` (``np.float32``, ``np.int64``...)."""
+        typecheck(name, "name", str)
+        return numpy_type(tensor_type(self._tensor(name)))
 
+    @api
     def get_tensor_dims(self, name: str) -> list[int]:
-        return list(self.get_tensor(name).shape)
+        typecheck(name, "name", str)
+        return list(self._tensor(name).shape)
 
-    # --- metadata ----------------------------------------------------------------
-    def _field(self, name: str, kind: str) -> list[Any]:
-        check_name(name, "metadata field name")
-        existing = self._meta.get(name)
-        if existing is None:
-            values: list[Any] = []
-            self._meta[name] = (kind, values)
-            return values
-        if existing[0] != kind:
-            raise SSConfigError(
-                f"metadata field {name!r} holds {existing[0]} values; cannot add a {kind}"
-            )
-        return existing[1]
+    # --- metadata ---------------------------------------------------------------------------
+    @api
+    def add_meta_scalar(self, name: str, data: int | float) -> None:
+        """Append a number to field ``name`` (int -> INT64, float -> DOUBLE; numpy
+        scalars keep their type: float32/64, int32/64, uint32/64)."""
+        typecheck(name, "name", str)
+        value = np.asarray(data)
+        if value.size > 1:
+            raise TypeError("Argument provided is not a scalar")
+        type_name = metadata_type(value)
+        self._append(name, type_name, value.item())
 
-    def add_meta_scalar(self, name: str, data: int | float | np.generic) -> None:
-        """Append a number to metadata field ``name`` (one numeric type per field)."""
-        kind = _scalar_type(data)
-        self._field(name, kind).append(data.item() if isinstance(data, np.generic) else data)
-
+    @api
     def add_meta_string(self, name: str, data: str) -> None:
-        if not isinstance(data, str):
-            raise SSConfigError(f"metadata string for {name!r} must be a str, got {data!r}")
-        self._field(name, STRING_TYPE).append(data)
+        """Append a string to field ``name``."""
+        typecheck(name, "name", str)
+        typecheck(data, "data", str)
+        self._append(name, "STRING", data)
 
-    def _values(self, name: str) -> tuple[str, list[Any]]:
-        try:
-            return self._meta[name]
-        except KeyError:
-            raise ClientError(
-                f"dataset {self._name!r} has no metadata field {name!r}; it has: "
-                f"{', '.join(self._meta) or 'none'}"
-            ) from None
-
-    def get_meta_scalars(self, name: str) -> np.ndarray[Any, Any]:
-        kind, values = self._values(name)
-        if kind == STRING_TYPE:
-            raise ClientError(f"metadata field {name!r} holds strings: use get_meta_strings")
-        return np.array(values, dtype=kind)
-
-    def get_meta_strings(self, name: str) -> list[str]:
-        kind, values = self._values(name)
-        if kind != STRING_TYPE:
-            raise ClientError(f"metadata field {name!r} holds {kind} scalars: use get_meta_scalars")
-        return list(values)
-
-    def get_metadata_field_names(self) -> list[str]:
-        return list(self._meta)
-
-    def get_metadata_field_type(self, name: str) -> str:
-        return self._values(name)[0]
-
-    # --- storage (used by the client) ---------------------------------------------
-    def meta_fields(self) -> dict[str, str]:
-        """The hash fields describing this dataset (without the acknowledgement)."""
-        if not self._tensors and not self._meta:
-            raise ClientError(
-                f"dataset {self._name!r} is empty: add a tensor or a metadata field first"
+    def _append(self, name: str, type_name: str, value: Any) -> None:
+        existing = self._fields.get(name)
+        if existing is None:
+            self._fields[name] = Field(type_name, [value])
+        elif existing.type_name != type_name:
+            raise RedisRuntimeError(
+                "The metadata field isn't a string type." if type_name == "STRING" else
+                f"The existing metadata field has a different type ({existing.type_name}, "
+                f"not {type_name})."
             )
-        fields = {TENSORS_FIELD: json.dumps(list(self._tensors))}
-        for name, (kind, values) in self._meta.items():
-            fields[META_PREFIX + name] = json.dumps({"type": kind, "values": values})
-        return fields
+        else:
+            existing.values.append(value)
 
-    def tensors(self) -> Mapping[str, np.ndarray[Any, Any]]:
+    def _field(self, name: str) -> Field:
+        try:
+            return self._fields[name]
+        except KeyError:
+            raise RedisRuntimeError(f"The metadata field {name} does not exist.") from None
+
+    @api
+    def get_meta_scalars(self, name: str) -> np.ndarray[Any, Any]:
+        """The numbers of field ``name`` as a numpy array of the field's type."""
+        typecheck(name, "name", str)
+        found = self._field(name)
+        if found.type_name == "STRING":
+            raise RedisRuntimeError(
+                f"MetaData.get_scalar_values() requested invalid MetaDataType: field {name} "
+                "holds strings (use get_meta_strings)."
+            )
+        return np.array(found.values, numpy_type(found.type_name))
+
+    @api
+    def get_meta_strings(self, name: str) -> list[str]:
+        typecheck(name, "name", str)
+        found = self._field(name)
+        if found.type_name != "STRING":
+            raise RedisRuntimeError(
+                f"The metadata field {name} is not a string field (use get_meta_scalars)."
+            )
+        return list(found.values)
+
+    @api
+    def get_metadata_field_names(self) -> list[str]:
+        return [name for name in self._fields if name != TENSOR_NAMES]
+
+    @api
+    def get_metadata_field_type(self, name: str) -> type:
+        """The numpy type of field ``name`` (``str`` for strings)."""
+        typecheck(name, "name", str)
+        if name not in self._fields:
+            raise RedisKeyError(f"Dataset {self._name} does not contain the field {name}")
+        return numpy_type(self._fields[name].type_name)
+
+    # --- what the Client stores and reads --------------------------------------------------
+    def serialized_fields(self) -> list[tuple[str, bytes]]:
+        """``(field, typed buffer)`` for the ``.meta`` hash (``.tensor_names`` included)."""
+        if not self._fields:
+            raise RedisRuntimeError(
+                "An attempt was made to put a DataSet into the database that does not "
+                "contain any fields or tensors."
+            )
+        return [(name, found.serialize()) for name, found in self._fields.items()]
+
+    def tensors(self) -> dict[str, np.ndarray[Any, Any]]:
         return self._tensors
 
     @classmethod
-    def from_meta(cls, name: str, fields: Mapping[bytes, bytes]) -> tuple[Dataset, list[str]]:
-        """Rebuild the metadata part; returns the dataset and its tensor names."""
+    def from_fields(cls, name: str, pairs: Iterable[tuple[bytes, bytes]]) -> Dataset:
+        """The metadata part of a stored dataset (tensors are added with ``_set_tensor``)."""
         dataset = cls(name)
-        tensor_names: list[str] = []
-        try:
-            for raw_key, raw_value in fields.items():
-                key = raw_key.decode()
-                if key == TENSORS_FIELD:
-                    tensor_names = list(json.loads(raw_value))
-                elif key.startswith(META_PREFIX):
-                    entry = json.loads(raw_value)
-                    dataset._meta[key[len(META_PREFIX):]] = (
-                        str(entry["type"]), list(entry["values"])
-                    )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ClientError(f"dataset {name!r} has corrupt metadata: {exc}") from exc
-        return dataset, tensor_names
+        for raw_name, buffer in pairs:
+            field_name = raw_name.decode(errors="surrogateescape")
+            if field_name == ACK_FIELD:
+                continue
+            if field_name in dataset._fields:
+                raise RedisRuntimeError("Cannot add serialized field if already exists.")
+            dataset._fields[field_name] = deserialize(buffer)
+        return dataset
 
-    def _set_tensor(self, name: str, data: np.ndarray[Any, Any]) -> None:
-        self._tensors[name] = data
+    def stored_tensor_names(self) -> list[str]:
+        names = self._fields.get(TENSOR_NAMES)
+        return list(names.values) if names is not None and names.type_name == "STRING" else []
+
+    def _set_tensor(self, name: str, array: np.ndarray[Any, Any]) -> None:
+        self._tensors[name] = array
+
+
+def check_tensor(name: str, data: np.ndarray[Any, Any]) -> None:
+    """SmartRedis's checks on a tensor before it is stored or added to a dataset."""
+    if not name:
+        raise RedisRuntimeError("A name must be provided for the tensor")
+    if name == ".meta":
+        raise RedisRuntimeError(".meta is an internally reserved name that is not allowed.")
+    if data.ndim == 0:
+        raise RedisRuntimeError(
+            "Must provide a dimensions vector with at least one dimension (a 0-d array "
+            "is not a tensor: use numpy.atleast_1d)."
+        )
+    if 0 in data.shape:
+        raise RedisRuntimeError("All tensor dimensions must be positive.")

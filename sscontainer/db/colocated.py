@@ -114,9 +114,9 @@ def load_assets(config: ColocatedConfig) -> None:
             "is not available in this sscontainer installation: drop the ML models/scripts "
             "from the colocated model or install a version with ML support"
         ) from exc
-    from ..client import Client
+    from ..client.direct import connect
 
-    client = Client(address=config.ssdb, cluster=False)
+    client = connect(config.ssdb, cluster=False)
     try:
         module.load_assets(client, config.assets_file)
     finally:

@@ -122,10 +122,10 @@ def load_model_assets(model: Any, db_env: Mapping[str, str]) -> None:
             "and it is not colocated: start a database first (exp.start(db) before, or with, "
             "the model) or colocate it (colocate_db_uds/colocate_db_tcp)"
         )
-    from ..client import Client
+    from ..client.direct import connect
 
     for ssdb, clustered, password in databases:
-        with Client(address=ssdb, cluster=clustered, password=password, env={}) as client:
+        with connect(ssdb, clustered, password) as client:
             store_assets(client, models, scripts)
 
 

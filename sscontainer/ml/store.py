@@ -16,7 +16,6 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..client.keys import check_name
 from ..errors import InvalidNameError, SSConfigError
 from .devices import check_count, check_device
 
@@ -29,6 +28,27 @@ META_FIELDS = (
 )
 BLOB_FIELD = "blob"
 SOURCE_FIELD = "source"
+
+
+MAX_NAME_LENGTH = 1024
+
+
+def check_name(name: object, what: str = "name") -> str:
+    """``name`` when it can be (part of) a key: printable, no spaces, not empty, bounded."""
+    if type(name) is not str:
+        raise InvalidNameError(f"{what} must be a string, got {type(name).__name__} {name!r}")
+    if not name:
+        raise InvalidNameError(f"{what} is empty: give a non-empty name")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidNameError(
+            f"{what} is {len(name)} characters long: the limit is {MAX_NAME_LENGTH}"
+        )
+    if not name.isprintable() or " " in name:
+        raise InvalidNameError(
+            f"{what} {name!r} contains whitespace or control characters: use printable "
+            "characters without spaces"
+        )
+    return name
 
 
 def check_asset_name(name: object, what: str = "model/script name") -> str:

@@ -13,11 +13,12 @@ import traceback
 import numpy as np
 import pytest
 
-from sscontainer.client import Client
-from sscontainer.client.tensor_codec import DTYPES
+from sscontainer.client.direct import connect
 from sscontainer.db.local import LocalDatabase
+from tests.integration.client_pairs import require_redisai
 from tests.integration.db_fixtures import require_server
 
+DTYPES = ["float64", "float32", "int64", "int32", "int16", "int8", "uint16", "uint8"]
 WORKERS = 32
 TENSORS = 1000
 
@@ -29,7 +30,7 @@ def expected(worker: int, i: int) -> np.ndarray:
 
 def _worker(ssdb: str, worker: int) -> None:
     try:
-        client = Client(address=ssdb, cluster=False, logger_name=f"load-{worker}")
+        client = connect(ssdb, False, logger_name=f"load-{worker}")
         for i in range(TENSORS):
             client.put_tensor(f"w{worker}.t{i}", expected(worker, i))
         client.close()
@@ -45,14 +46,17 @@ def test_many_writers_every_tensor_intact() -> None:
     require_server()
     context = multiprocessing.get_context("fork")
     with LocalDatabase() as db:
+        with connect(db.ssdb, False) as probe:
+            require_redisai(probe)
         procs = [context.Process(target=_worker, args=(db.ssdb, w)) for w in range(WORKERS)]
         for proc in procs:
             proc.start()
         for proc in procs:
             proc.join(timeout=100)
         assert [proc.exitcode for proc in procs] == [0] * WORKERS
-        with Client(address=db.ssdb, cluster=False) as client:
-            assert client.redis.dbsize() == WORKERS * TENSORS
+        with connect(db.ssdb, False) as client:
+            keys = client.get_db_node_info([db.ssdb])[0]["Keyspace"]["db0"]
+            assert keys.startswith(f"keys={WORKERS * TENSORS},")
             for w in range(WORKERS):
                 for i in range(TENSORS):
                     want = expected(w, i)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from sscontainer.client import Client
+from sscontainer.client import Client, Dataset
 from sscontainer.db.cluster import CLUSTER_SLOTS, cluster_info, create_cluster
 from sscontainer.db.local import LocalDatabase
 from sscontainer.errors import DatabaseError
@@ -50,9 +50,13 @@ def test_password_protected_cluster_and_cleanup(monkeypatch: pytest.MonkeyPatch)
             with pytest.raises(redis.RedisError):
                 cluster_info(address)  # no password: refused
         monkeypatch.setenv("SSDB_PASSWORD", "cluster-pw")
-        with Client(address=db.ssdb, cluster=True) as client:
-            client.redis.set("k", b"v")
-            assert client.key_exists("k")
+        monkeypatch.setenv("SSDB", db.ssdb)
+        monkeypatch.setenv("SR_DB_TYPE", "Clustered")
+        with Client() as client:
+            dataset = Dataset("k")
+            dataset.add_meta_string("v", "1")
+            client.put_dataset(dataset)
+            assert client.key_exists("{k}.meta")
     finally:
         db.stop()
     assert all(process_gone(pid) for pid in pids)

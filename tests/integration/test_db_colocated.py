@@ -35,11 +35,12 @@ APP = textwrap.dedent("""
     data = np.arange(10, dtype=np.float32) * int(rank)
     client.put_tensor("r" + rank, data)
     assert (client.get_tensor("r" + rank) == data).all()
-    info = client.redis.info("server")
+    ssdb = os.environ["SSDB"]
+    info = client.get_db_node_info([ssdb])[0]["Server"]
     with open(os.path.join(workdir, "server-" + rank), "w") as f:
         f.write(str(info["process_id"]))
     with open(os.path.join(workdir, "ssdb-" + rank), "w") as f:
-        f.write(os.environ["SSDB"] + "\\n" + str(client.config_get("maxclients")["maxclients"]))
+        f.write(ssdb + "\\n" + str(client.config_get("maxclients", ssdb)["maxclients"]))
     action = sys.argv[1]
     if action == "exit":
         sys.exit(int(sys.argv[2]))

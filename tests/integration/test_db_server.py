@@ -122,10 +122,12 @@ def test_password_protected_database(monkeypatch: pytest.MonkeyPatch) -> None:
     with LocalDatabase(password="s3cret pass") as db:
         assert db.env["SSDB_PASSWORD"] == "s3cret pass"
         monkeypatch.delenv("SSDB_PASSWORD", raising=False)
+        monkeypatch.setenv("SSDB", db.ssdb)
+        monkeypatch.setenv("SR_DB_TYPE", "Standalone")
         with pytest.raises(ClientError, match="cannot connect|password|AUTH"):
-            Client(address=db.ssdb, cluster=False, timeout=2)
+            Client()
         monkeypatch.setenv("SSDB_PASSWORD", "s3cret pass")
-        with Client(address=db.ssdb, cluster=False) as client:
+        with Client() as client:
             assert client.key_exists("nothing") is False
         with open(os.path.join(db.shards[0].cwd or "", "server.conf")) as handle:
             assert "requirepass" in handle.read()

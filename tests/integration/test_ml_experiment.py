@@ -28,7 +28,7 @@ APP = """
 import json, sys
 import numpy as np
 from sscontainer import Client
-client = Client(cluster=None)
+client = Client(logger_name="app")  # SSDB and SR_DB_TYPE from the environment
 x = np.random.default_rng(0).random((2, 1, 28, 28), dtype=np.float32)
 client.put_tensor("x", x)
 client.run_model("cnn", "x", "scores")

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from sscontainer.client import Client
+from sscontainer.client.direct import connect
 from sscontainer.db.local import LocalDatabase
 from sscontainer.ml.processes import start_worker, stop_workers
 from tests.integration.db_fixtures import require_server, short_tmpdir
@@ -35,7 +36,7 @@ def client() -> Iterator[Client]:
     with LocalDatabase(unix_socket=os.path.join(sock_dir, "db.sock")) as db:
         worker = start_worker(db.ssdb, log_path=os.path.join(sock_dir, "worker.log"))
         try:
-            yield Client(address=db.ssdb, cluster=False, env={})
+            yield connect(db.ssdb, cluster=False)
         finally:
             stop_workers([worker])
     shutil.rmtree(sock_dir, ignore_errors=True)
