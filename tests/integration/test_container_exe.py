@@ -32,7 +32,8 @@ def test_docker_launcher_runs_the_images_python(tmp_path: Path) -> None:
                     f".ci/build-images.sh ({why})")
     exp = Experiment("exe", exp_path=str(tmp_path), launcher="docker")
     rs = RunSettings("python3", ["-c", "import sys; print(sys.executable)"])
-    assert rs.exe != "python3" and rs.exe.startswith("/")  # resolved here, on the host
+    # resolved here, on the host (SmartSim's type: a list holding the full path)
+    assert rs.exe != ["python3"] and rs.exe[0].startswith("/")
     model = exp.create_model("which", rs)
     exp.generate(model)
     exp.start(model)
