@@ -96,8 +96,10 @@ class Experiment(JobControl):
 
         Under the docker and slurm launchers a model runs in a container: without
         ``container`` it gets the experiment's default image (its exe lives there).
+        A SmartSim ``Container`` (``Singularity``) wraps the exe itself, except under
+        the docker launcher, which runs its image as ``ContainerSettings``.
         """
-        if isinstance(container, Container):
+        if isinstance(container, Container) and self._launcher_name == "docker":
             container = container.to_container_settings()
         if container is None and self._launcher_name in ("docker", "slurm"):
             container = self.default_container  # the exe lives in the image, not here

@@ -27,6 +27,7 @@ from .errors import LauncherError, SSUnsupportedError
 from .launchers.runtimes import NO_RUNTIME, default_runtime
 from .launchers.step import Mount
 from .settings.containers import ContainerSettings
+from .settings.smartsim_containers import Container
 
 if TYPE_CHECKING:
     from .build.entity_images import EntityImages
@@ -115,8 +116,8 @@ class Planner:
         return container if isinstance(container, ContainerSettings) else None
 
     def model(self, model: Model) -> Placement:
-        if self.launcher == "local":
-            return HOST
+        if self.launcher == "local" or isinstance(model.run_settings.container, Container):
+            return HOST  # a SmartSim Container (Singularity) wraps the exe itself
         runtime = self.runtime_for(self.container_for(model))
         if runtime is None:
             return HOST
@@ -149,6 +150,8 @@ class Planner:
                 elif (image := self._orchestrator_image(name)) is not None:
                     built[name] = image
             for model in models:
+                if isinstance(model.run_settings.container, Container):
+                    continue  # a SmartSim Singularity image: given, not built
                 container = self.ensure_container(model)  # local too: the default recipe
                 if container.on_host:
                     continue  # runtime "none": no image
