@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from .entities.model import Model
 from .entities.steps import HOST, SOCKET_DIR, Placement
-from .errors import LauncherError, SSUnsupportedError
+from .errors import LauncherError, SSConfigError, SSUnsupportedError
 from .launchers.runtimes import NO_RUNTIME, default_runtime
 from .launchers.step import Mount
 from .settings.containers import ContainerSettings
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 ENGINE_RUNTIMES = ("docker", "podman")  # run images straight from the local engine
 SIF_RUNTIMES = ("apptainer", "singularity")
+RUNTIME_ENV = "SSCONTAINER_RUNTIME"  # the default runtime of entities that name none
 
 
 class Planner:
@@ -82,9 +83,15 @@ class Planner:
         }
 
     def default(self) -> ContainerSettings:
-        """The recipe for models that give none (sscontainer's base image)."""
+        """The recipe for models that give none (sscontainer's base image); its runtime is
+        ``$SSCONTAINER_RUNTIME`` when set (``none``: a driver that runs host programs, such
+        as ``sys.executable``, runs them natively under Slurm without a change)."""
         if self.default_container is None:
-            self.default_container = ContainerSettings()
+            runtime = os.environ.get(RUNTIME_ENV, "").strip() or None
+            try:
+                self.default_container = ContainerSettings(runtime=runtime)
+            except SSConfigError as exc:
+                raise SSConfigError(f"{RUNTIME_ENV}={runtime!r}: {exc}") from exc
         return self.default_container
 
     def ensure_container(self, model: Model) -> ContainerSettings:

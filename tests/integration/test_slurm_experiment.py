@@ -31,7 +31,8 @@ def test_producer_consumer_under_slurm(tmp_path: Path) -> None:
     src = tmp_path / "pc"
     shutil.copytree(REPO / "examples" / "producer_consumer", src, ignore=shutil.ignore_patterns("runs"))
     text = (src / "experiment.yaml").read_text().replace("port: 6379", f"port: {find_free_port()}")
-    (src / "experiment.yaml").write_text(text)
+    # on the nodes with this Python, no container (the Apptainer runs: test_apptainer_slurm)
+    (src / "experiment.yaml").write_text(text + "container: {runtime: none}\n")
     result = subprocess.run(
         [PY, "-m", "sscontainer.cli", "run", "--launcher", "slurm", "-q", str(src / "experiment.yaml")],
         capture_output=True, text=True, timeout=300,
