@@ -129,7 +129,8 @@ class Experiment(JobControl):
     ) -> dict[str, str]:
         """Build (or find) every image the entities need; returns entity name -> image."""
         chosen = self._check_entities(entities) or list(self._entities.values())
-        orchestrators = [e.name for e in chosen if isinstance(e, Orchestrator)]
+        orchestrators = {e.name: self._db_backends(e) for e in chosen
+                         if isinstance(e, Orchestrator)}
         return self._planner.build(orchestrators, self._members(chosen), no_cache, quiet)
 
     def create_batch_settings(

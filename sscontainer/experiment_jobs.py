@@ -57,6 +57,7 @@ class JobControl:
     _interrupts: InterruptGuard
     _databases: Databases
     _planner: Planner
+    _entities: dict[str, Entity]
 
     @property
     def launcher(self) -> str:
@@ -147,9 +148,8 @@ class JobControl:
         if summary:
             logger.info(self._launch_summary(checked))
         for orch in [e for e in checked if isinstance(e, Orchestrator)]:
-            self._databases.start(
-                orch, self._get_launcher(), self._planner.orchestrator(orch.name), self._track
-            )
+            place = self._planner.orchestrator(orch.name, self._db_backends(orch))
+            self._databases.start(orch, self._get_launcher(), place, self._track)
         if kill_on_interrupt:
             self._interrupts.install()
         launcher = self._get_launcher()
@@ -165,6 +165,12 @@ class JobControl:
             if kill_on_interrupt:
                 self._stop_jobs(launched)
             raise
+
+    def _db_backends(self, orch: Orchestrator) -> tuple[str, ...]:
+        """ML backends ``orch``'s image needs: for every model of this experiment."""
+        from .ml.hooks import database_backends  # [ml]
+
+        return database_backends(orch, self._members(self._entities.values()))
 
     def _launch_summary(self, entities: Sequence[Entity]) -> str:
         dbs = [e for e in entities if isinstance(e, Orchestrator)]

@@ -18,7 +18,7 @@ that is unset, the launcher's default (``launchers.runtimes.default_runtime``):
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from .entities.model import Model
@@ -139,10 +139,12 @@ class Planner:
         return self._slurm_placement(model, runtime)
 
     def build(
-        self, orchestrators: list[str], models: list[Model], no_cache: bool, quiet: bool
+        self, orchestrators: Mapping[str, tuple[str, ...]], models: list[Model], no_cache: bool,
+        quiet: bool,
     ) -> dict[str, str]:
         """Build (or find) the images of these entities; returns entity name -> image.
 
+        ``orchestrators``: each database's name and the ML backends its image needs.
         Under Slurm each entity gets the image its runtime runs (a ``.sif`` for
         Apptainer); entities that run on the host get none.
         """
@@ -151,10 +153,10 @@ class Planner:
         images.no_cache, images.quiet, images.build_missing = no_cache, quiet, True
         built: dict[str, str] = {}
         try:
-            for name in orchestrators if not self.default().on_host else ():
+            for name, backends in orchestrators.items() if not self.default().on_host else ():
                 if self.launcher != "slurm":  # `build` on a workstation: the Docker image
-                    built[name] = images.orchestrator_image()
-                elif (image := self._orchestrator_image(name)) is not None:
+                    built[name] = images.orchestrator_image(backends=backends)
+                elif (image := self._orchestrator_image(name, backends)) is not None:
                     built[name] = image
             for model in models:
                 if isinstance(model.run_settings.container, Container):
@@ -207,28 +209,29 @@ class Planner:
             return str(container_of(model).image)
         return self.sifs.path(spec, runtime)
 
-    def _orchestrator_image(self, name: str) -> str | None:
-        """The image a database's shards run in here (None: on the host)."""
+    def _orchestrator_image(self, name: str, backends: tuple[str, ...] = ()) -> str | None:
+        """The image a database's shards (and their workers, which run ``backends``) run in
+        here (None: on the host)."""
         if self.launcher == "docker":
-            return self.images.orchestrator_image()
+            return self.images.orchestrator_image(backends=backends)
         if self.launcher == "local":
             return None
         runtime = self.runtime_for(self.default())
         if runtime is None:
             return None
         if runtime in ENGINE_RUNTIMES:
-            return self.images.orchestrator_image()
+            return self.images.orchestrator_image(backends=backends)
         if runtime in SIF_RUNTIMES:
             from .specs.entities import orchestrator_spec
 
-            return self.sifs.path(orchestrator_spec(), runtime)
+            return self.sifs.path(orchestrator_spec(backends=backends), runtime)
         raise LauncherError(
             f"database {name}: runtime {runtime!r} needs an image prepared for it; "
             f"use one of {', '.join(SIF_RUNTIMES + ENGINE_RUNTIMES)} (or 'none')"
         )
 
-    def orchestrator(self, name: str) -> Placement:
-        image = self._orchestrator_image(name)
+    def orchestrator(self, name: str, backends: tuple[str, ...] = ()) -> Placement:
+        image = self._orchestrator_image(name, backends)
         if image is None:
             return HOST
         runtime = "docker" if self.launcher == "docker" else self.runtime_for(self.default())

@@ -112,9 +112,7 @@ def _orchestrator(db: Orchestrator, data: PreviewInput, verbosity: Verbosity) ->
             f"        Listens: {where}",
             f"        Path: {db.path}",
         ]
-        if db.needs_password:
-            lines.append("        Password: generated at start (the launcher's own network)")
-        elif not db.password:
+        if not db.password:
             lines.append("        Password: none (SmartRedis sends none; password=... sets one)")
         if db.server_conf:
             lines += _block("Server Settings", (f"{k} {v}" for k, v in db.server_conf.items()))

@@ -35,7 +35,13 @@ def model_image_spec(model: Model, context_dir: str | Path) -> ContainerSpec | N
     if not container.needs_build:
         return None
     spec = model_spec(model.name, container, context_dir)
-    return colocated_spec(spec) if model.is_colocated else spec
+    if not model.is_colocated:
+        return spec
+    from ..ml.hooks import asset_backends, workers_disabled  # [ml]
+
+    # its own server's workers run its assets in this image
+    backends = () if workers_disabled() else tuple(sorted(asset_backends(model)))
+    return colocated_spec(spec, backends=backends)
 
 
 class EntityImages:
@@ -93,5 +99,5 @@ class EntityImages:
             return image
         return self.spec_image(spec)
 
-    def orchestrator_image(self, base: str | None = None) -> str:
-        return self.spec_image(orchestrator_spec(base))
+    def orchestrator_image(self, base: str | None = None, backends: tuple[str, ...] = ()) -> str:
+        return self.spec_image(orchestrator_spec(base, backends=backends))

@@ -150,6 +150,8 @@ def wheelhouse_dir(house: Wheelhouse, progress: Progress | None = None) -> Path:
     digest.update(f"{sys.version_info[:2]} {platform.machine()} {sys.platform}\n".encode())
     for req in sorted(house.requirements):
         digest.update(req.encode() + b"\n")
+    if house.no_deps:
+        digest.update(b"--no-deps\n")
     for wheel in sorted(house.wheels):
         digest.update(Path(wheel).name.encode() + hashlib.sha256(Path(wheel).read_bytes()).digest())
     key = f"house-{house.key}-{digest.hexdigest()[:16]}"
@@ -161,7 +163,8 @@ def wheelhouse_dir(house: Wheelhouse, progress: Progress | None = None) -> Path:
             if progress:
                 progress("building wheels for " + " ".join(house.requirements))
             _run_pip(["wheel", "--disable-pip-version-check", "-q", "-w", str(tmp),
-                      "--find-links", str(tmp), *house.requirements],
+                      "--find-links", str(tmp), *(["--no-deps"] if house.no_deps else []),
+                      *house.requirements],
                      "building wheels for " + " ".join(house.requirements))
 
     return _cached(key, fill)

@@ -15,20 +15,22 @@ from .loader import Plan
 def plan_specs(plan: Plan) -> dict[str, ContainerSpec]:
     """Every distinct image the plan needs (ensemble members share one)."""
     from ..build.entity_images import model_image_spec
+    from ..ml.hooks import database_backends
     from ..specs.entities import orchestrator_spec
 
     specs: dict[str, ContainerSpec] = {}
     on_host = plan.container is not None and plan.container.on_host  # runtime "none"
+    models = [m for entity in plan.entities.values()
+              for m in (entity.models if isinstance(entity, Ensemble) else [entity])]
     if plan.database is not None and not on_host:
-        spec = orchestrator_spec()
+        spec = orchestrator_spec(backends=database_backends(plan.database, models))
         specs[repr(spec)] = spec
-    for entity in plan.entities.values():
-        for model in entity.models if isinstance(entity, Ensemble) else [entity]:
-            if model.run_settings.container is None:
-                model.run_settings.container = plan.exp.default_container
-            model_spec = model_image_spec(model, plan.base_dir)
-            if model_spec is not None:
-                specs.setdefault(repr(model_spec), model_spec)
+    for model in models:
+        if model.run_settings.container is None:
+            model.run_settings.container = plan.exp.default_container
+        model_spec = model_image_spec(model, plan.base_dir)
+        if model_spec is not None:
+            specs.setdefault(repr(model_spec), model_spec)
     return specs
 
 

@@ -1,26 +1,19 @@
 """Who may connect to a database: the rule, in one place (DESIGN.md, "Who may connect").
 
-SmartRedis cannot authenticate, so every launcher's default set-up serves clients without a
-password: loopback (local), a colocated socket in a private directory, the cluster's
-interface under Slurm. A password is opt-in (``create_database(password=...)``; sscontainer's
-client sends it). A database reachable beyond its host without one is said in one warning,
-naming the addresses.
-
-Docker's per-experiment network still gets a generated password here (the docker launcher's
-own rule, unchanged until that launcher's work revisits it).
+SmartRedis cannot authenticate, so no launcher generates a password: every default set-up
+serves clients without one. Loopback (local), a colocated socket in a private 0700
+directory, the docker launcher's per-experiment bridge network (reachable from this host
+and the experiment's containers, as loopback is from this host) and the cluster's
+interface under Slurm. A password is opt-in (``create_database(password=...)``;
+sscontainer's client sends it, SmartRedis cannot). A database reachable beyond its host
+without one is said in one warning, naming the addresses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from .address import ServerAddress, is_loopback
-
-
-def generates_password(orch: Any) -> bool:
-    """Whether starting ``orch`` generates a password: only on a launcher-owned network."""
-    return getattr(orch, "bind_override", None) is not None
 
 
 def exposed(addresses: Sequence[ServerAddress]) -> list[ServerAddress]:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import atexit
 import os
-import secrets
 import sys
+import tempfile
 from collections.abc import Callable
 
 from ..entities.orchestrator import Orchestrator
@@ -78,10 +78,8 @@ class Databases:
         private_network = callable(isolated) and isolated(place.labels)
         if private_network:
             # its own network: other containers reach it there, so it listens on every
-            # interface of its container (the docker launcher's password rule: db/access.py)
+            # interface of its container (no password: db/access.py)
             orch.bind_override = "0.0.0.0"
-        if orch.needs_password and not orch.password:
-            orch.password = self.password_for(orch)
         jobs = start_orchestrator(orch, launcher, orch.path, place=place)
         warning = exposure_warning(orch.name, orch.addresses, orch.password, private_network)
         if warning:
@@ -89,7 +87,7 @@ class Databases:
         for job in jobs:
             track(job)
         self._running[orch.name] = (orch, jobs)
-        password_file = self._password_path(orch) if orch.password else None
+        password_file = self._save_password(orch) if orch.password else None
         write_checkpoint(orch.checkpoint_file, orch, jobs, password_file)
         self._stop_at_exit()
 
@@ -102,18 +100,16 @@ class Databases:
     def _password_path(self, orch: Orchestrator) -> str:
         return os.path.join(self.exp_path, ".sscontainer", f"{orch.name}.password")
 
-    def password_for(self, orch: Orchestrator) -> str:
-        """A per-experiment secret, kept in the experiment dir with mode 0600."""
+    def _save_password(self, orch: Orchestrator) -> str:
+        """The database's password in a file of mode 0600 (the checkpoint names the file, so
+        a later driver can reconnect); returns its path."""
         path = self._password_path(orch)
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as handle:
-                return handle.read().strip()
-        password = secrets.token_urlsafe(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(password)
-        return password
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".password-")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:  # mkstemp: mode 0600
+            handle.write(orch.password or "")
+        os.replace(tmp, path)
+        return path
 
     def reconnect(
         self, checkpoint: str, launcher_for: Callable[[str], Launcher]

@@ -55,20 +55,24 @@ def shard_configs(orch: Orchestrator, base_dir: str, token: str) -> list[ShardCo
 
 
 def _shard_job_argv(
-    orch: Orchestrator, conf: str, name: str, base_dir: str, python: str
+    orch: Orchestrator, conf: str, name: str, python: str, ml_log: str,
+    report_to: str | None = None,
 ) -> list[str]:
-    """``python -m sscontainer.db.shard``: binds where the job lands, runs the ML workers."""
+    """``python -m sscontainer.db.shard``: the server with its ML workers beside it.
+
+    ``report_to``: a scheduler's job, which binds where it lands and writes its address
+    there; without it (a container) the server binds as its config says.
+    """
     from ..ml.hooks import ml_devices
 
-    argv = [
-        python, "-m", "sscontainer.db.shard", "--config", conf, "--name", name,
-        "--address-file", address_file(base_dir, name), "--interface", orch.interfaces[0],
-    ]
+    argv = [python, "-m", "sscontainer.db.shard", "--config", conf, "--name", name]
+    if report_to is not None:
+        argv += ["--address-file", report_to, "--interface", orch.interfaces[0]]
     devices = ml_devices(orch)
     for device in devices:
         argv += ["--ml-device", device]
     if devices:
-        argv += ["--ml-log", os.path.join(base_dir, f"{name}.ml.log")]
+        argv += ["--ml-log", ml_log]
     for key, value in (getattr(orch, "ml_threads", None) or {}).items():
         if key in ("intra_op_threads", "inter_op_threads") and value:
             argv += ["--" + key.replace("_", "-"), str(value)]
@@ -106,9 +110,13 @@ def shard_steps(
             path = address_file(base_dir, name)
             if os.path.exists(path):
                 os.unlink(path)
-            argv = _shard_job_argv(orch, conf, name, base_dir, place.python)
+            argv = _shard_job_argv(orch, conf, name, place.python,
+                                   os.path.join(base_dir, f"{name}.ml.log"), path)
             if orch.hosts:
                 batch_args = (f"--nodelist={orch.hosts[i]}",)
+        elif place.in_container:  # the workers run in the shard's container, beside it
+            argv = _shard_job_argv(orch, conf, name, place.python,
+                                   os.path.join(cfg.data_dir, f"{name}.ml.log"))
         steps.append(
             Step(
                 name=name,

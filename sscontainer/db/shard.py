@@ -1,12 +1,15 @@
-"""One orchestrator shard run by a workload manager (``python -m sscontainer.db.shard``).
+"""One orchestrator shard with its inference workers (``python -m sscontainer.db.shard``).
 
-The driver cannot know where a batch job lands, so the job resolves ``--interface`` on
-*that* node (``auto``: the node's own address; see :mod:`.nodes`), binds the server there,
-starts the inference worker(s) beside it, and once the server answers PING writes
-``host:port`` into ``--address-file`` (atomically) for the driver. The job ends with the
-server's exit status: SIGTERM/SIGINT (``scancel``) go to the server, and the workers are
-stopped once it is gone. Every line it writes names the shard, its node and its job, so a
-failure read far from the node still says where it happened.
+Run as a workload manager's job (Slurm) or as a container's command (the docker
+launcher). A job cannot know in advance where it lands, so with ``--interface`` it
+resolves the interface on *that* node (``auto``: the node's own address; see
+:mod:`.nodes`) and binds the server there; without it the server binds as its config
+says. It starts the inference worker(s) beside the server, and once the server answers
+PING writes ``host:port`` into ``--address-file`` (atomically, when given) for the
+driver. It ends with the server's exit status: SIGTERM/SIGINT (``scancel``, ``docker
+stop``) go to the server, and the workers are stopped once it is gone. Every line it
+writes names the shard, its node and its job, so a failure read far from the node still
+says where it happened.
 """
 
 from __future__ import annotations
@@ -50,6 +53,18 @@ def localize_config(path: str, interface: str) -> tuple[ServerAddress, str | Non
         handle.write("\n".join(lines) + "\n")
     port = int(_directive(lines, "port") or 0)
     return ServerAddress(host=host, port=port), _directive(lines, "requirepass"), how
+
+
+def configured_address(path: str) -> tuple[ServerAddress, str | None, str]:
+    """Where the config at ``path`` binds, as a client here reaches it (a wildcard bind
+    is reached on loopback): (address, password, how chosen)."""
+    with open(path, encoding="utf-8") as handle:
+        lines = handle.read().splitlines()
+    host = (_directive(lines, "bind") or "127.0.0.1").split()[0]
+    if host in ("0.0.0.0", "*"):
+        host = "127.0.0.1"
+    port = int(_directive(lines, "port") or 0)
+    return ServerAddress(host=host, port=port), _directive(lines, "requirepass"), "as configured"
 
 
 def write_address(path: str, address: ServerAddress) -> None:
@@ -108,8 +123,9 @@ def stop_workers(procs: Sequence[subprocess.Popen[bytes]]) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sscontainer.db.shard")
     parser.add_argument("--config", required=True, help="the shard's server config file")
-    parser.add_argument("--address-file", required=True, help="where to write host:port")
-    parser.add_argument("--interface", default="lo", help="network interface to bind, or auto")
+    parser.add_argument("--address-file", default=None, help="where to write host:port")
+    parser.add_argument("--interface", default=None,
+                        help="network interface to bind, or auto (default: as configured)")
     parser.add_argument("--name", default="shard", help="the shard's name, for messages")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for PING")
     parser.add_argument("--ml-device", action="append", default=[],
@@ -128,7 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{me}: {text}", file=sys.stderr, flush=True)
 
     try:
-        address, password, how = localize_config(args.config, args.interface)
+        if args.interface is None:
+            address, password, how = configured_address(args.config)
+        else:
+            address, password, how = localize_config(args.config, args.interface)
     except SSContainerError as exc:
         say(str(exc))
         return 2
@@ -154,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
             threads = {"intra_op_threads": args.intra_op_threads,
                        "inter_op_threads": args.inter_op_threads}
             workers = start_workers(address, password, args.ml_device, threads, args.ml_log)
-            write_address(args.address_file, address)
+            if args.address_file:
+                write_address(args.address_file, address)
         code = server.wait()
     finally:
         stop_workers(workers)

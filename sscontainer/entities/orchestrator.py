@@ -6,7 +6,6 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from ..db.access import generates_password
 from ..db.address import ServerAddress, format_ssdb, interface_address
 from ..db.cluster import validate_db_nodes
 from ..db.colocated_config import split_db_kwargs
@@ -208,11 +207,6 @@ class Orchestrator(SSEntity):
         if self.binds_on_nodes or self.interfaces[0] == AUTO_INTERFACE:
             return "127.0.0.1"
         return interface_address(self.interfaces[0])
-
-    @property
-    def needs_password(self) -> bool:
-        """Whether ``Experiment.start`` generates a password for it (see db/access.py)."""
-        return generates_password(self)
 
     @property
     def num_shards(self) -> int:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from ..db.colocated_config import ColocatedConfig
 from ..launchers.step import Mount, Step
+from .client_env import smartredis_defaults
 from .model import Model
 
 SUPERVISOR_MODULE = "sscontainer.db.colocated"
@@ -92,7 +93,9 @@ def model_step(
     for settings in (rs, *rs.mpmd):  # MPMD parts share one process environment here
         # None: take the launching environment's value, which a launch inherits anyway
         own.update({k: v for k, v in settings.env_vars.items() if v is not None})
-    env = {**dict(db_env or {}), **key_env(model), **own}
+    db = dict(db_env or {})
+    colocated_id = [model.colocated.db_identifier] if model.colocated is not None else []
+    env = {**smartredis_defaults(db, colocated_id), **db, **key_env(model), **own}
     batch = model.batch_settings.format_batch_args() if model.batch_settings else []
     return Step(
         name=model.name,

@@ -6,9 +6,9 @@
   no framework until a model runs, so a database that never uses ML pays one idle
   process per shard (and two commands a second for its heartbeat). Set
   ``SSCONTAINER_ML_WORKERS=0`` (or ``set_ml_devices(db, [])``) to start none.
-  Workers run on the host beside host shards; a Slurm shard's job starts its own
-  beside its server (``sscontainer.db.shard``); containerized (docker) shards get
-  none yet: run ``python -m sscontainer.ml.worker`` beside them.
+  Workers run on the host beside host shards; a Slurm shard's job and a shard's
+  container (docker) run ``sscontainer.db.shard``, which starts its own beside its
+  server (the image must hold the backends the models need: ``ml/image_packages.py``).
 - :func:`load_model_assets`: ``Experiment`` calls it before launching each model.
 - :func:`start_colocated_workers`/:func:`stop_colocated_workers`: the colocated
   supervisor runs workers beside its server, pinned to the server's CPUs.
@@ -30,6 +30,12 @@ from .processes import PASSWORD_ENV, start_worker, stop_workers, worker_argv
 DISABLE_ENV = "SSCONTAINER_ML_WORKERS"
 ENTITY_TYPE = "MLWorker"
 _DEVICES_ATTR = "ml_devices"
+_BACKENDS_ATTR = "ml_backends"
+
+
+def workers_disabled() -> bool:
+    """``SSCONTAINER_ML_WORKERS=0``: no inference worker anywhere."""
+    return os.environ.get(DISABLE_ENV, "").strip().lower() in ("0", "no", "false", "off")
 
 
 # --- orchestrators ------------------------------------------------------------------
@@ -49,8 +55,38 @@ def set_ml_devices(orch: Any, devices: Iterable[str]) -> None:
     setattr(orch, _DEVICES_ATTR, tuple(chosen))
 
 
+def set_ml_backends(orch: Any, backends: Iterable[str]) -> None:
+    """ML backends the database's workers must run besides those of the experiment's
+    models' ``add_ml_model``/``add_script`` assets (e.g. for models an application
+    stores itself with ``set_model``). Under the docker and slurm launchers the
+    database's image gets their frameworks."""
+    from .store import check_backend
+
+    setattr(orch, _BACKENDS_ATTR, tuple(sorted({check_backend(b) for b in backends})))
+
+
+def asset_backends(model: Any) -> set[str]:
+    """The backends ``model``'s ML assets run on (scripts run on TORCH)."""
+    found = {asset.backend for asset in getattr(model, "db_models", [])}
+    if getattr(model, "db_scripts", []):
+        found.add("TORCH")
+    return found
+
+
+def database_backends(orch: Any, models: Iterable[Any]) -> tuple[str, ...]:
+    """The backends ``orch``'s workers need: its own list and every non-colocated model's
+    assets (a colocated model's run beside its own server); none when it runs no worker."""
+    if not ml_devices(orch):
+        return ()
+    found = set(getattr(orch, _BACKENDS_ATTR, ()))
+    for model in models:
+        if getattr(model, "colocated", None) is None:
+            found |= asset_backends(model)
+    return tuple(sorted(found))
+
+
 def ml_devices(orch: Any) -> tuple[str, ...]:
-    if os.environ.get(DISABLE_ENV, "").strip().lower() in ("0", "no", "false", "off"):
+    if workers_disabled():
         return ()
     devices: tuple[str, ...] = getattr(orch, _DEVICES_ATTR, (CPU,))
     return devices
@@ -62,8 +98,7 @@ def worker_steps(
     """One worker Step per shard and device, out/err beside the shard's.
 
     ``orch`` must be running (its addresses known). ``place``: the shards'
-    placement; containerized shards get no workers, Slurm shards start their own
-    (see the module doc).
+    placement; containerized and Slurm shards start their own (see the module doc).
     """
     if getattr(place, "in_container", False) or launcher_name == "slurm":
         return []
@@ -138,7 +173,7 @@ def start_colocated_workers(
     config: Any, cpus: Sequence[int] | None = None
 ) -> list[subprocess.Popen[bytes]]:
     """Workers beside a colocated server (CPU, plus the GPUs its assets name)."""
-    if os.environ.get(DISABLE_ENV, "").strip().lower() in ("0", "no", "false", "off"):
+    if workers_disabled():
         return []
     log = f"{os.path.splitext(config.log_path)[0]}.ml.log" if config.log_path else None
     return [

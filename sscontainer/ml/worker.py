@@ -24,8 +24,6 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
-import redis
-
 from ..db.address import ServerAddress, parse_address
 from ..errors import BackendError, SSContainerError
 from .backends import Threads
@@ -45,9 +43,9 @@ from .jobs import (
     parse_job,
     take_command,
 )
-from .link import Link
+from .link import LinkLost
 
-_UNREACHABLE = (redis.ConnectionError, redis.TimeoutError, OSError)
+_UNREACHABLE = (LinkLost, OSError)
 IDLE_BLOCK_MS = 1000
 MAX_TAKE = 64  # jobs taken per round trip
 
@@ -66,7 +64,7 @@ def _samples(outputs: Sequence[Array]) -> int:
 class Worker:
     """Serves one device's queue of the module through ``link``."""
 
-    def __init__(self, link: Link, device: str, threads: Threads = Threads()) -> None:
+    def __init__(self, link: Any, device: str, threads: Threads = Threads()) -> None:
         self.link = link
         self.device = worker_device(device)
         self.cache = RunnerCache(threads)
@@ -179,20 +177,19 @@ class Worker:
         self.batcher.clear()
         try:
             self.link.close()
-        except (*_UNREACHABLE, redis.RedisError):
+        except _UNREACHABLE:
             pass
 
 
 def serve(address: ServerAddress, password: str | None, device: str, threads: Threads,
           stop: threading.Event, reconnect_timeout: float, startup_timeout: float) -> int:
-    client = connect_shard(address, password, startup_timeout)
-    worker = Worker(Link(client), device, threads)
+    worker = Worker(connect_shard(address, password, startup_timeout), device, threads)
     _say(worker.device, f"serving {address}")
     down_since: float | None = None
     while not stop.is_set():
         try:
             if down_since is not None:
-                worker.link = Link(connect_shard(address, password, 1.0))
+                worker.link = connect_shard(address, password, 1.0)
             worker.step()
             down_since = None
         except (*_UNREACHABLE, SSContainerError) as exc:

@@ -6,7 +6,8 @@ bind-mounted at run time, so every member of an ensemble shares one image.
 
 sscontainer gets into every image as a wheel built on the host and installed
 offline into a venv that sees the base's Debian packages (numpy, redis, yaml,
-jinja2, click on sscontainer's base image).
+jinja2, click on sscontainer's base image). The base adds the real SmartRedis client,
+a database's image the ML backends its workers need (:mod:`.packages`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..errors import MissingFileError, SSConfigError
 from ..names import validate_name
 from ..version import __version__
 from .model import BaseImage, ContainerSpec, Copy, Instruction, Stage, Wheelhouse
+from .packages import backend_requirements, client_requirements
 from .steps import (
     AptInstall,
     CreateUser,
@@ -82,6 +84,13 @@ def sscontainer_install() -> tuple[Instruction, ...]:
     )
 
 
+def wheels_install(requirements: tuple[str, ...], no_deps: bool = False) -> tuple[Instruction, ...]:
+    """Copy the wheels of ``requirements`` (built on the host) and install them offline."""
+    house = Wheelhouse(requirements, no_deps=no_deps)
+    dest = f"{WHEELS_DIR}/{house.key}"
+    return (Copy(house, dest), PipInstall(VENV, dest, requirements, no_deps=no_deps))
+
+
 def link_redisai_module() -> Run:
     """A fixed path for the RedisAI-compatible module the wheel installed (configs rendered
     on the host name it; the site-packages path depends on the image's Python)."""
@@ -103,12 +112,14 @@ def runtime_base_spec(
 
     ``base`` may also be a registry's plain Debian bookworm (``debian:bookworm-slim``):
     the Debian packages the bootstrap image holds are installed when its server is
-    missing, so a machine with a registry needs no debootstrap."""
+    missing, so a machine with a registry needs no debootstrap. SmartRedis apps run
+    unchanged on it: the real client is there (``smartredis``, with ``hiredis``)."""
     user = user or User()
     steps: tuple[Instruction, ...] = (
         AptInstall(BOOTSTRAP_PACKAGES, unless_command="redis-server"),
         CreateUser(user),
         CreateVenv(VENV),
+        *wheels_install(client_requirements(), no_deps=True),
         *sscontainer_install(),
         MakeDirs((DEFAULT_WORKDIR,), owner=user),
     )
@@ -173,14 +184,20 @@ def orchestrator_spec(
     *,
     user: User | None = None,
     entrypoint: tuple[str, ...] = ORCHESTRATOR_ENTRYPOINT,
+    backends: tuple[str, ...] = (),
 ) -> ContainerSpec:
     """The database image: a Redis-protocol server and sscontainer; the entrypoint runs
-    the server (the launcher passes its arguments: port, bind address, cluster mode)."""
+    the server (the launcher passes its arguments: port, bind address, cluster mode).
+
+    ``backends``: the ML backends whose frameworks the inference workers beside the
+    server need (installed before sscontainer, so a new sscontainer reuses that layer)."""
     user = user or User()
+    requirements = backend_requirements(backends)
     steps: tuple[Instruction, ...] = (
         CreateUser(user),
         AptInstall(SERVER_PACKAGES, unless_command="redis-server"),
         CreateVenv(VENV),
+        *(wheels_install(requirements) if requirements else ()),
         *sscontainer_install(),
         link_redisai_module(),
         MakeDirs((DATA_DIR,), owner=user),
@@ -195,20 +212,23 @@ def orchestrator_spec(
     )
 
 
-def colocated_spec(model: ContainerSpec) -> ContainerSpec:
-    """The model's image plus the server, run by the colocated supervisor.
+def colocated_spec(model: ContainerSpec, backends: tuple[str, ...] = ()) -> ContainerSpec:
+    """The model's image plus the server, run by the colocated supervisor, and the
+    frameworks of ``backends`` for the inference workers beside that server.
 
     The supervisor's socket lives in ``SOCKET_DIR``: created here owned by the
     image's user and declared a volume, so a named volume mounted there starts
     writable by that user and can be shared with other containers.
     """
     user = model.user or User()
+    requirements = backend_requirements(backends)
     stage = Stage(
         "colocated",
         base=model.final.name,
         instructions=(
             AptInstall(SERVER_PACKAGES, unless_command="redis-server"),
             MakeDirs((SOCKET_DIR,), owner=user),
+            *(wheels_install(requirements) if requirements else ()),
         ),
     )
     return replace(

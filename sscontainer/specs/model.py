@@ -60,7 +60,8 @@ class BaseImage:
 class Wheelhouse:
     """Wheels built on the host when the image is built, then installed offline.
 
-    ``requirements`` are built with their dependencies (``pip wheel``), ``wheels``
+    ``requirements`` are built with their dependencies (``pip wheel``; without them
+    with ``no_deps``, for packages whose dependencies the image already has), ``wheels``
     are local .whl files copied as they are, and ``sscontainer`` adds a wheel of
     the running sscontainer itself (``pip wheel --no-deps``).
     """
@@ -68,6 +69,7 @@ class Wheelhouse:
     requirements: tuple[str, ...] = ()
     wheels: tuple[str, ...] = ()
     sscontainer: bool = False
+    no_deps: bool = False
 
     def __post_init__(self) -> None:
         for req in self.requirements:
@@ -83,6 +85,7 @@ class Wheelhouse:
         text = "\n".join(
             [*sorted(self.requirements), *sorted(w.rsplit("/", 1)[-1] for w in self.wheels)]
             + (["<sscontainer>"] if self.sscontainer else [])
+            + (["<no-deps>"] if self.no_deps else [])
         )
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 

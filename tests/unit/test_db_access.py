@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sscontainer.db.access import exposed, exposure_warning, generates_password
+from sscontainer.db.access import exposed, exposure_warning
 from sscontainer.db.address import ServerAddress
 from sscontainer.entities.orchestrator import Orchestrator
 
@@ -35,10 +35,12 @@ def test_no_warning_when_not_reachable_or_protected(
     assert exposure_warning("db", addresses, password, private) is None
 
 
-def test_only_a_launcher_owned_network_generates_a_password(tmp_path: object) -> None:
-    slurm = Orchestrator(interface="hsn0", launcher="slurm", path=str(tmp_path))
-    assert not generates_password(slurm) and not slurm.needs_password
-    local = Orchestrator(interface="auto", path=str(tmp_path))
-    assert not local.needs_password
-    local.bind_override = "0.0.0.0"  # what Databases.start sets on docker's own network
-    assert local.needs_password
+def test_no_launcher_sets_a_password_and_ssdb_password_only_when_given(tmp_path: object) -> None:
+    for launcher in ("local", "docker", "slurm"):
+        orch = Orchestrator(interface="auto", launcher=launcher, path=str(tmp_path))
+        orch.bind_override = "0.0.0.0" if launcher == "docker" else None  # docker's own network
+        orch._set_running([NODE])
+        assert orch.password is None and "SSDB_PASSWORD" not in orch.client_env()
+    given = Orchestrator(interface="auto", path=str(tmp_path), password="pw")
+    given._set_running([NODE])
+    assert given.client_env()["SSDB_PASSWORD"] == "pw"
