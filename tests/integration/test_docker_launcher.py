@@ -166,7 +166,9 @@ def test_reconnect_stops_a_container(engine: docker.DockerClient, tmp_path: Path
     assert not engine.networks.list(names=["ssc-rc"])  # the earlier driver's network too
 
 
-def test_bridge_network_database_needs_its_password(engine: docker.DockerClient, tmp_path: Path) -> None:
+def test_bridge_network_database_serves_smartredis_without_a_password(
+    engine: docker.DockerClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import redis
 
     from tests.integration.db_fixtures import free_port_block
@@ -178,7 +180,44 @@ def test_bridge_network_database_needs_its_password(engine: docker.DockerClient,
         assert exp._get_launcher().isolated({"sscontainer.experiment": "br"})  # type: ignore[attr-defined]
         hosts = {a.rsplit(":", 1)[0] for a in db.get_address()}
         assert "127.0.0.1" not in hosts and len(hosts) == 3  # one address per container
-        assert (tmp_path / ".sscontainer" / "orchestrator.password").exists()
+        assert not (tmp_path / ".sscontainer" / "orchestrator.password").exists()
+        assert "SSDB_PASSWORD" not in db.client_env()
+        assert "warning" not in capsys.readouterr().err  # the bridge is not beyond this host
+        host, port = db.get_address()[0].rsplit(":", 1)
+        assert redis.Redis(host=host, port=int(port), socket_timeout=5).ping()
+        # the real SmartRedis client in the image, clustered as SR_DB_TYPE says
+        code = textwrap.dedent("""
+            import os
+            import numpy as np
+            from smartredis import Client
+            assert os.environ["SR_DB_TYPE"] == "Clustered", os.environ["SR_DB_TYPE"]
+            assert os.environ["SR_SOCKET_TIMEOUT"] == "60000"
+            c = Client(logger_name="user")
+            for i in range(30):
+                c.put_tensor(f"t{i}", np.full(2, i))
+            assert all((c.get_tensor(f"t{i}") == i).all() for i in range(30))
+        """)
+        model = exp.create_model("user", exp.create_run_settings("python3", ["-c", code]))
+        exp.generate(model)
+        exp.start(model)
+        assert exp.get_status(model) == [Status.COMPLETED], (tmp_path / "user" / "user.err").read_text()
+    finally:
+        exp.stop(db)
+
+
+def test_a_given_password_is_required_and_sent_by_sscontainers_client(
+    engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    import redis
+
+    from tests.integration.db_fixtures import free_port_block
+
+    exp = Experiment("pw", exp_path=str(tmp_path), launcher="docker")
+    db = exp.create_database(port=free_port_block(1), password="opt-in-secret")
+    exp.start(db)
+    try:
+        saved = tmp_path / ".sscontainer" / "orchestrator.password"
+        assert saved.read_text() == "opt-in-secret" and saved.stat().st_mode & 0o777 == 0o600
         host, port = db.get_address()[0].rsplit(":", 1)
         with pytest.raises(redis.AuthenticationError):
             redis.Redis(host=host, port=int(port), socket_timeout=5).ping()
@@ -186,12 +225,10 @@ def test_bridge_network_database_needs_its_password(engine: docker.DockerClient,
             import numpy as np
             from sscontainer import Client
             c = Client()
-            for i in range(30):
-                c.put_tensor(f"t{i}", np.full(2, i))
-            assert all((c.get_tensor(f"t{i}") == i).all() for i in range(30))
+            c.put_tensor("t", np.arange(3))
+            assert (c.get_tensor("t") == np.arange(3)).all()
         """)
         model = exp.create_model("user", exp.create_run_settings("python3", ["-c", code]))
-        exp.generate(model)
         exp.start(model)
         assert exp.get_status(model) == [Status.COMPLETED], (tmp_path / "user" / "user.err").read_text()
     finally:
@@ -207,7 +244,7 @@ def test_host_network_on_request(engine: docker.DockerClient, tmp_path: Path, mo
     exp.start(db)
     try:
         assert db.get_address()[0].startswith("127.0.0.1:")
-        assert not db.needs_password
+        assert db.password is None
     finally:
         exp.stop(db)
 
@@ -218,7 +255,7 @@ def test_network_removed_when_the_experiment_stops(engine: docker.DockerClient, 
     exp = Experiment("netgone", exp_path=str(tmp_path), launcher="docker")
     db = exp.create_database(port=free_port_block(1))
     exp.start(db)
-    if not db.needs_password:
+    if not exp._get_launcher().isolated({"sscontainer.experiment": "netgone"}):  # type: ignore[attr-defined]
         pytest.skip("the engine could not make a bridge network: nothing to remove")
     assert engine.networks.list(names=["ssc-netgone"])
     exp.stop(db)

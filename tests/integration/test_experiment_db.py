@@ -134,7 +134,7 @@ def test_non_loopback_interface_serves_without_a_password_and_warns_once(
         pytest.skip("this host has no non-loopback interface to check the password rule on")
     exp = Experiment("open", exp_path=str(tmp_path))
     db = exp.create_database(interface=ifaces[0], port=free_port_block(1))
-    assert not db.needs_password
+    assert db.password is None
     exp.start(db)
     try:
         (address,) = db.get_address()

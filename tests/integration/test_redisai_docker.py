@@ -3,6 +3,7 @@ from the sscontainer wheel installed in the image: tensors and models work there
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +34,11 @@ def engine() -> Iterator[docker.DockerClient]:
     yield client
 
 
+def _workers(conn: redis.Redis) -> dict[str, int]:
+    rows = conn.execute_command("SSC.WORKERS")  # [device, workers, queued, running] ...
+    return {row[0].decode(): int(row[1]) for row in rows if int(row[1])}
+
+
 def test_a_containerized_orchestrator_loads_the_module(engine: docker.DockerClient,
                                                        tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
@@ -51,6 +57,11 @@ def test_a_containerized_orchestrator_loads_the_module(engine: docker.DockerClie
         assert conn.execute_command("AI.TENSORGET", "t", "VALUES") == [7, 8]
         conn.execute_command("AI.MODELSTORE", "m", "TORCH", "CPU", "BLOB", b"bytes")
         assert conn.execute_command("AI.MODELGET", "m", "BLOB") == b"bytes"
+        # an inference worker runs in the shard's container (sscontainer.db.shard)
+        deadline = time.monotonic() + 60
+        while not _workers(conn) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _workers(conn) == {"CPU": 1}
         conn.close()
     finally:
         exp.stop(db)
