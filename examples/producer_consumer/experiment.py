@@ -1,7 +1,9 @@
 """The guide's producer/consumer driver, with sscontainer imports: ``python experiment.py``.
 
 Two producers with key prefixing put a tensor of the same name into a standalone
-database; the consumer, started after them, reads both through set_data_source.
+database; the consumer, started after them, reads both through set_data_source. The
+producers are registered as the consumer's incoming entities (SmartSim's way: its
+``SSKEYIN`` names them, which the real SmartRedis client requires of set_data_source).
 """
 
 import os
@@ -35,6 +37,8 @@ producer_1, producer_2, consumer = models
 producer_1.enable_key_prefixing()
 producer_2.enable_key_prefixing()
 consumer.disable_key_prefixing()
+consumer.register_incoming_entity(producer_1)
+consumer.register_incoming_entity(producer_2)
 exp.generate(producer_1, producer_2, consumer, overwrite=True)
 
 try:

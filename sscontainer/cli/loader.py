@@ -186,8 +186,13 @@ def _database(plan: Plan, spec: dict[str, Any]) -> None:
         db_nodes=spec.get("shards", 1),
         interface=spec.get("interface", "lo"),
         db_identifier=spec.get("db_identifier", "orchestrator"),
+        hosts=spec.get("hosts"),
         **(spec.get("config") or {}),
     )
+    if spec.get("ml_backends"):
+        from ..ml.hooks import set_ml_backends  # [ml]
+
+        set_ml_backends(plan.database, spec["ml_backends"])
 
 
 def load_plan(path: str, launcher: str | None = None, base_image: str | None = None) -> Plan:

@@ -145,6 +145,8 @@ DATABASE = fields(
         "shards": is_db_nodes,
         "interface": is_str,
         "db_identifier": is_name,
+        "hosts": list_of(is_str, allow_str=True),
+        "ml_backends": list_of(one_of("TORCH", "ONNX", "TF", "TFLITE")),
         "config": map_of(is_scalar),
     }
 )
