@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import EntityExistsError, MissingFileError, SSConfigError
-from ..ml.devices import CPU, check_count, check_device
-from ..ml.store import (
+from ..ml.asset_settings import (
     ModelSettings,
     check_asset_name,
     check_backend,
     check_names,
     function_source,
 )
+from ..ml.devices import CPU, check_count, check_device
 
 
 @dataclass(frozen=True)

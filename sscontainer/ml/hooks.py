@@ -60,7 +60,7 @@ def set_ml_backends(orch: Any, backends: Iterable[str]) -> None:
     models' ``add_ml_model``/``add_script`` assets (e.g. for models an application
     stores itself with ``set_model``). Under the docker and slurm launchers the
     database's image gets their frameworks."""
-    from .store import check_backend
+    from .asset_settings import check_backend
 
     setattr(orch, _BACKENDS_ATTR, tuple(sorted({check_backend(b) for b in backends})))
 

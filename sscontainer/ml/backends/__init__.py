@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ...errors import BackendError
-from ..store import check_backend
+from ..asset_settings import check_backend
 
 Array = np.ndarray[Any, Any]
 

@@ -1,35 +1,20 @@
-"""How a model or script is stored: one hash per key, its settings beside its bytes.
+"""Checks of ML asset settings (names, backends, batching) and a function's script source.
 
-Every ``set_model``/``set_script`` writes all fields (so no stale field survives a
-replacement) and a ``version`` (a digest of the bytes and settings): workers reload a
-model only when it changes.
-Model and script names may not contain braces, so a key's hash slot is the whole
-key and the worker beside it is found by that slot.
+``add_ml_model``/``add_script``/``add_function`` and ``set_ml_backends`` use these, so a
+bad setting is an error where it is given, not when the model is stored. Names may not
+hold braces: in a cluster a brace would choose the key's hash slot.
 """
 
 from __future__ import annotations
 
-import hashlib
 import inspect
-import json
 import textwrap
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import InvalidNameError, SSConfigError
 from .devices import check_count, check_device
 
 BACKENDS = ("TORCH", "ONNX", "TF", "TFLITE")
-KIND_MODEL = "model"
-KIND_SCRIPT = "script"
-META_FIELDS = (
-    "kind", "version", "backend", "device", "batch_size", "min_batch_size",
-    "min_batch_timeout", "inputs", "outputs",
-)
-BLOB_FIELD = "blob"
-SOURCE_FIELD = "source"
-
-
 MAX_NAME_LENGTH = 1024
 
 
@@ -72,11 +57,6 @@ def check_names(value: object, what: str) -> list[str]:
     if not isinstance(items, (list, tuple)) or not all(isinstance(i, str) and i for i in items):
         raise SSConfigError(f"{what} must be a name or a list of names, got {value!r}")
     return list(items)
-
-
-def _version(payload: bytes, settings: str) -> str:
-    """A digest of what was stored: storing the same model again keeps workers' copies."""
-    return hashlib.sha1(payload + b"\0" + settings.encode(), usedforsecurity=False).hexdigest()
 
 
 def function_source(function: object) -> str:
@@ -124,57 +104,3 @@ class ModelSettings:
                 "a TF model needs the names of its input and output nodes: pass inputs=[...] "
                 "and outputs=[...]"
             )
-
-    def fields(self, blob: bytes) -> dict[str, str | bytes]:
-        return {
-            "kind": KIND_MODEL, "version": _version(blob, repr(self)), "backend": self.backend,
-            "device": self.device, "batch_size": str(self.batch_size),
-            "min_batch_size": str(self.min_batch_size),
-            "min_batch_timeout": str(self.min_batch_timeout), "tag": self.tag,
-            "inputs": json.dumps(list(self.inputs)), "outputs": json.dumps(list(self.outputs)),
-            BLOB_FIELD: blob, SOURCE_FIELD: "",
-        }
-
-
-def script_fields(source: str, device: str) -> dict[str, str | bytes]:
-    if not isinstance(source, str) or not source.strip():
-        raise SSConfigError("a script must be non-empty TorchScript source text")
-    device = check_device(device)
-    return {
-        "kind": KIND_SCRIPT, "version": _version(source.encode(), device), "backend": "TORCH",
-        "device": device, "batch_size": "0", "min_batch_size": "0",
-        "min_batch_timeout": "0", "tag": "", "inputs": "[]", "outputs": "[]",
-        BLOB_FIELD: b"", SOURCE_FIELD: source,
-    }
-
-
-@dataclass(frozen=True)
-class StoredMeta:
-    """The settings of a stored model or script, as a worker reads them."""
-
-    kind: str
-    version: str
-    backend: str
-    device: str
-    batch_size: int
-    min_batch_size: int
-    min_batch_timeout: int
-    inputs: tuple[str, ...]
-    outputs: tuple[str, ...]
-
-    @classmethod
-    def parse(cls, values: Sequence[bytes | None]) -> StoredMeta | None:
-        """From ``HMGET key *META_FIELDS``; None when the key holds no model or script."""
-        if values[0] is None or values[1] is None:
-            return None
-        text = [v.decode() if v is not None else "" for v in values]
-        return cls(
-            kind=text[0], version=text[1], backend=text[2], device=text[3],
-            batch_size=int(text[4] or 0), min_batch_size=int(text[5] or 0),
-            min_batch_timeout=int(text[6] or 0),
-            inputs=tuple(json.loads(text[7] or "[]")), outputs=tuple(json.loads(text[8] or "[]")),
-        )
-
-    @property
-    def is_script(self) -> bool:
-        return self.kind == KIND_SCRIPT
