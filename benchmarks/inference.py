@@ -14,7 +14,14 @@ onnxruntime in-process, and batching; the real SmartRedis client over a Unix soc
 Every ratio is measured in the same run, alternating the two sides. On a 2-CPU machine
 the 8 client processes, the server and the worker share the CPUs: measure honestly.
 
+``--baseline-worker DIR`` also measures the latency with the inference worker of another
+sscontainer source tree (e.g. ``git archive <commit> sscontainer | tar -x -C DIR``), in
+turns with this one's, against the same module: a before/after of the worker in one run.
+``--floor`` adds a worker that answers every job at once with a fixed output, without
+running anything: what the put/run/get path costs whatever the worker does.
+
     python benchmarks/inference.py [--quick] [--hidden 8192] [--ops N] [--throughput-only]
+        [--latency-only] [--baseline-worker DIR] [--floor] [--heavy HIDDEN]
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ import multiprocessing as mp
 import os
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -54,7 +63,8 @@ def session(blob: bytes) -> Any:
     return onnxruntime.InferenceSession(blob, providers=["CPUExecutionProvider"])
 
 
-def latency(ssdb: str, blob: bytes, batches: int, ops: int) -> tuple[float, float]:
+def latency(ssdb: str, blob: bytes, batches: int, ops: int, check: bool = True
+            ) -> tuple[float, float]:
     """Median seconds per call: (onnxruntime in-process, round trip through the database)."""
     client = smartredis_client(ssdb)
     local_session = session(blob)
@@ -70,7 +80,7 @@ def latency(ssdb: str, blob: bytes, batches: int, ops: int) -> tuple[float, floa
 
     remote()  # loads the model in the worker
     expected = local_session.run(None, {"x": x})[0]
-    if not np.allclose(client.get_tensor("y"), expected, rtol=1e-4, atol=1e-5):
+    if check and not np.allclose(client.get_tensor("y"), expected, rtol=1e-4, atol=1e-5):
         raise SystemExit("the worker's result differs from onnxruntime in-process")
     local_times, remote_times = [], []
     for _ in range(batches):  # alternate so drift on a busy host hits both alike
@@ -124,7 +134,47 @@ def backend_ms_per_call(conn: Any, model: str) -> float:
     return int(fields[b"duration"]) / max(1, int(fields[b"calls"])) / 1e3
 
 
-def serve(run: Any) -> Any:
+# A worker that answers each job with one FLOAT (1, 10) output and runs nothing: the floor.
+NO_OP_WORKER = r"""
+import socket, sys
+from hiredis import Reader
+def cmd(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%b\r\n" % (len(a), a))
+    return b"".join(out)
+sock = socket.socket(socket.AF_UNIX)
+sock.connect(sys.argv[1])
+reader, buf, reports, zeros = Reader(), bytearray(1 << 16), [], bytes(40)
+while True:
+    sock.sendall(b"".join(reports) + cmd("SSC.JOBTAKE", "CPU", 64, 1000))
+    replies = []
+    while len(replies) < len(reports) + 1:
+        reply = reader.gets()
+        if reply is False:
+            count = sock.recv_into(buf)
+            if not count:
+                sys.exit(0)
+            reader.feed(buf, 0, count)
+        else:
+            replies.append(reply)
+    reports = [cmd("SSC.JOBDONE", job[0], 1, 1, 1, "FLOAT", 2, 1, 10, zeros) for job in replies[-1]]
+"""
+
+
+def worker_process(ssdb: str, source: str | None) -> Any:
+    """sscontainer's worker (``source``: from that source tree), or the no-op one ("floor")."""
+    if source == "floor":
+        return subprocess.Popen([sys.executable, "-c", NO_OP_WORKER, ssdb[len("unix://"):]])
+    if source is None:
+        return start_worker(ssdb)
+    env = {**os.environ, "PYTHONPATH": source, "CUDA_VISIBLE_DEVICES": ""}
+    return subprocess.Popen([sys.executable, "-m", "sscontainer.ml.worker", "--address", ssdb],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def serve(run: Any, worker: str | None = None) -> Any:
     """Call ``run(ssdb, raw connection)`` with a UDS database and one worker beside it."""
     import redis
 
@@ -132,7 +182,7 @@ def serve(run: Any) -> Any:
     workers = []
     try:
         with LocalDatabase(unix_socket=os.path.join(sock_dir, "db.sock")) as db:
-            workers.append(start_worker(db.ssdb))
+            workers.append(worker_process(db.ssdb, worker))
             conn = redis.Redis(unix_socket_path=db.addresses[0].unix_socket, protocol=2)
             try:
                 return run(db.ssdb, conn)
@@ -143,18 +193,32 @@ def serve(run: Any) -> Any:
         shutil.rmtree(sock_dir, ignore_errors=True)
 
 
-def measure_latency(name: str, blob: bytes, scale: float, batches: int) -> None:
-    def run(ssdb: str, conn: Any) -> tuple[float, float]:
-        conn.execute_command("AI.MODELSTORE", "cnn", "ONNX", "CPU", "BLOB", blob)
-        return latency(ssdb, blob, batches, max(50, int(1000 * scale)))
+def measure_latency(
+    name: str, blob: bytes, scale: float, batches: int, others: dict[str, str | None]
+) -> None:
+    """This worker, and each of ``others`` (label -> source tree or "floor"), in turns."""
+    def runner(check: bool) -> Any:
+        def run(ssdb: str, conn: Any) -> tuple[float, float]:
+            conn.execute_command("AI.MODELSTORE", "cnn", "ONNX", "CPU", "BLOB", blob)
+            return latency(ssdb, blob, batches, max(50, int(1000 * scale)), check)
+        return run
 
-    local_s, remote_s = serve(run)
-    ratio = remote_s / local_s
+    workers: dict[str, str | None] = {"this worker": None, **others}
+    rounds = 3 if others else 1
+    results: dict[str, list[tuple[float, float]]] = {label: [] for label in workers}
+    for _ in range(rounds):  # in turns: drift on a busy host hits every worker alike
+        for label, source in workers.items():
+            results[label].append(serve(runner(source != "floor"), source))
     print(f"\nlatency, {name} ({len(blob) / 1e3:.0f} kB), input (1, "
           f"{', '.join(map(str, IMAGE))}) float32; {os.cpu_count()} CPUs")
-    print(f"  onnxruntime in-process {local_s * 1e3:.3f} ms   SmartRedis put+run_model+get over "
-          f"UDS {remote_s * 1e3:.3f} ms   ratio {ratio:.2f} (target <= 3) "
-          f"{'ok' if ratio <= 3 else 'ABOVE'}")
+    for label, runs in results.items():
+        local_s = statistics.median(r[0] for r in runs)
+        remote_s = statistics.median(r[1] for r in runs)
+        ratio = remote_s / local_s
+        verdict = f"(target <= 3) {'ok' if ratio <= 3 else 'ABOVE'}" if label == "this worker" \
+            else ""
+        print(f"  {label:<16} onnxruntime in-process {local_s * 1e3:.3f} ms   SmartRedis "
+              f"put+run_model+get over UDS {remote_s * 1e3:.3f} ms   ratio {ratio:.2f} {verdict}")
 
 
 def measure_throughput(hidden: int, ops: int) -> None:
@@ -195,13 +259,29 @@ def main() -> None:
     parser.add_argument("--ops", type=int, default=0,
                         help="requests per client process in the throughput runs")
     parser.add_argument("--throughput-only", action="store_true")
+    parser.add_argument("--latency-only", action="store_true")
+    parser.add_argument("--baseline-worker", metavar="DIR",
+                        help="also the worker of this sscontainer source tree, in turns")
+    parser.add_argument("--floor", action="store_true",
+                        help="also a worker that runs nothing (the path's own cost)")
+    parser.add_argument("--heavy", type=int, default=0, metavar="HIDDEN",
+                        help="also the latency of onnx_cnn(hidden=HIDDEN)")
     args = parser.parse_args()
     scale = 0.2 if args.quick else 1.0
+    others: dict[str, str | None] = {}
+    if args.baseline_worker:
+        others["baseline worker"] = os.path.abspath(args.baseline_worker)
+    if args.floor:
+        others["no-op worker"] = "floor"
     if not args.throughput_only:
-        measure_latency(CNN.name, CNN.read_bytes(), scale, args.batches)
+        measure_latency(CNN.name, CNN.read_bytes(), scale, args.batches, others)
         # the model the old request-list path's 7.9x was measured with (its default)
-        measure_latency("onnx_cnn(hidden=512)", onnx_cnn(hidden=512), scale, args.batches)
-    measure_throughput(args.hidden, args.ops or max(20, int(300 * scale)))
+        measure_latency("onnx_cnn(hidden=512)", onnx_cnn(hidden=512), scale, args.batches, others)
+        if args.heavy:
+            measure_latency(f"onnx_cnn(hidden={args.heavy})", onnx_cnn(hidden=args.heavy),
+                            scale, args.batches, others)
+    if not args.latency_only:
+        measure_throughput(args.hidden, args.ops or max(20, int(300 * scale)))
 
 
 if __name__ == "__main__":

@@ -52,6 +52,8 @@ def pack(args: Sequence[Arg], out: list[bytes | memoryview]) -> None:
             arg = arg.encode()
         elif isinstance(arg, int):
             arg = b"%d" % arg
+        elif isinstance(arg, memoryview) and arg.nbytes < BIG_ARGUMENT:
+            arg = arg.tobytes()  # a small copy beats a scatter-gather write
         size = len(arg) if isinstance(arg, bytes) else arg.nbytes
         if size < BIG_ARGUMENT and isinstance(arg, bytes):
             head.append(b"$%d\r\n%b\r\n" % (size, arg))

@@ -15,10 +15,7 @@ from typing import Any
 import numpy as np
 
 from .jobs import Array, Job
-
-
-def _batchable(job: Job) -> bool:
-    return not job.is_script and job.batch_size > 0
+from .jobs import batchable as _batchable
 
 
 class Batcher:
@@ -29,6 +26,9 @@ class Batcher:
 
     def __len__(self) -> int:
         return sum(len(items) for items in self._groups.values())
+
+    def __bool__(self) -> bool:
+        return bool(self._groups)
 
     def add(self, job: Job) -> None:
         self._groups.setdefault(job.asset, []).append(job)

@@ -30,6 +30,7 @@ DTYPES: dict[str, np.dtype[Any]] = {
     "UINT8": np.dtype("uint8"), "UINT16": np.dtype("uint16"), "BOOL": np.dtype("bool"),
 }
 _NAMES = {dtype: name for name, dtype in DTYPES.items()}
+_BY_WIRE_NAME = {name.encode(): dtype for name, dtype in DTYPES.items()}
 
 
 class OutputError(ValueError):
@@ -42,10 +43,11 @@ def _text(value: Any) -> str:
 
 def decode_tensor(dtype: Any, dims: Sequence[int], blob: bytes) -> Array:
     """A read-only array viewing ``blob`` (C order)."""
-    return np.frombuffer(blob, dtype=DTYPES[_text(dtype)]).reshape([int(d) for d in dims])
+    kind = _BY_WIRE_NAME[dtype] if isinstance(dtype, bytes) else DTYPES[dtype]
+    return np.frombuffer(blob, dtype=kind).reshape(dims)
 
 
-@dataclass
+@dataclass(slots=True)
 class Job:
     """One taken job: a model run or a script call, with its inputs."""
 
@@ -167,3 +169,8 @@ def fail_command(job_id: int, message: str) -> Command:
 
 def take_command(device: str, max_jobs: int, block_ms: int) -> Command:
     return (TAKE, device, max_jobs, max(0, block_ms))
+
+
+def batchable(job: Job) -> bool:
+    """Whether ``job`` may share a run with others (a model stored with a batch size)."""
+    return not job.is_script and job.batch_size > 0

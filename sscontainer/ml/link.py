@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..client.ssdb import Address
-from ..client.wire import Connection, ConnectionLost, ServerError
+from ..client.wire import Connection, ConnectionLost, ServerError, pack
 from ..db.address import ServerAddress
+from .jobs import TAKE
 
 REPLY_TIMEOUT_S = 30.0  # longer than any blocking SSC.JOBTAKE the worker sends
 CONNECT_TIMEOUT_S = 5.0
@@ -40,10 +41,29 @@ class Link:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._takes: dict[Command, bytes] = {}  # SSC.JOBTAKE repeats: packed once
+
+    def _packed(self, command: Command, parts: list[bytes | memoryview]) -> None:
+        if command[0] != TAKE:
+            pack(command, parts)
+            return
+        packed = self._takes.get(command)
+        if packed is None:
+            one: list[bytes | memoryview] = []
+            pack(command, one)
+            packed = self._takes[command] = b"".join(one)
+        parts.append(packed)
 
     def execute(self, commands: Sequence[Command]) -> list[Any]:
         """Send ``commands`` in one write; their replies (``ServerError`` in place) in order."""
-        return self.conn.pipeline(commands)
+        parts: list[bytes | memoryview] = []
+        for command in commands:
+            self._packed(command, parts)
+        if len(parts) > 1 and all(isinstance(p, bytes) for p in parts):
+            parts = [b"".join(p for p in parts if isinstance(p, bytes))]  # one small write
+        self.conn.send(parts)
+        read = self.conn.read_reply
+        return [read() for _ in commands]
 
     def call(self, *args: Any) -> Any:
         return self.conn.call(*args)

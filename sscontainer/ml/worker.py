@@ -37,6 +37,7 @@ from .jobs import (
     Command,
     Job,
     OutputError,
+    batchable,
     done_command,
     fail_command,
     parse_asset,
@@ -160,11 +161,15 @@ class Worker:
     # --- the loop -----------------------------------------------------------------------
     def step(self, idle_ms: int = IDLE_BLOCK_MS) -> None:
         """Take what arrived (waiting at most ``idle_ms``, less when a batch waits), run it."""
-        wait = self.batcher.wait_time(time.monotonic())
+        wait = self.batcher.wait_time(time.monotonic()) if self.batcher else None
         block_ms = idle_ms if wait is None else min(idle_ms, int(wait * 1000) + 1)
-        for job in self.take(block_ms):
-            self.batcher.add(job)
-        ready = self.batcher.take_ready(time.monotonic())
+        jobs = self.take(block_ms)
+        if not self.batcher and not any(batchable(job) for job in jobs):
+            ready = [[job] for job in jobs]  # nothing to group: the common case, at once
+        else:
+            for job in jobs:
+                self.batcher.add(job)
+            ready = self.batcher.take_ready(time.monotonic())
         for index, batch in enumerate(ready):
             self.run_batch(batch)
             if index < len(ready) - 1:
