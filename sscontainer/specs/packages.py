@@ -19,6 +19,8 @@ from importlib import metadata
 from ..errors import SSConfigError
 
 SMARTREDIS = "smartredis==0.6.1"
+# a fixed version, not this host's: the checked-in images/base recipe must not depend on it
+HIREDIS = "hiredis==3.5.0"
 # backend -> the distributions that provide its framework, in order of preference
 BACKEND_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
     "TORCH": ("torch",),
@@ -48,8 +50,8 @@ def pinned(name: str) -> str:
 
 
 def client_requirements() -> tuple[str, ...]:
-    """The real SmartRedis client and hiredis (at this host's version) for the base image."""
-    return (SMARTREDIS, pinned("hiredis"))
+    """The real SmartRedis client and hiredis for the base image."""
+    return (SMARTREDIS, HIREDIS)
 
 
 def backend_requirements(backends: Iterable[str]) -> tuple[str, ...]:
