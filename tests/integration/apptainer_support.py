@@ -69,7 +69,7 @@ def cluster(wait: float = 90.0) -> str:
     """The Slurm cluster the Apptainer tests run on (its slurm.conf); skip/fail if down.
 
     Waits up to ``wait`` s: right after a test cancels its jobs the node is
-    briefly COMPLETING, which ``slurm_up`` does not count as usable.
+    briefly COMPLETING (``slurm_up`` counts it as usable now; waiting costs nothing).
     """
     deadline = time.monotonic() + wait
     up = slurm_up()

@@ -11,6 +11,15 @@ from typing import Any
 
 DEFAULT_DIR = os.environ.get("SSC_SLURM_DIR", "/tmp/sscontainer-slurm")
 HOW = "run .ci/slurm-up.sh (it prints the SLURM_CONF to export)"
+# A node in these states takes jobs (now or once its current ones end). COMPLETING is a node
+# still cleaning up a job that just ended: with other jobs on the cluster it is a usual,
+# passing state, not a cluster that is down (counting it as down failed whole test modules).
+USABLE_STATES = frozenset({"idle", "mixed", "allocated", "completing"})
+
+
+def usable(state: str) -> bool:
+    """``sinfo``'s %T state of a node that takes jobs (``*`` = not responding: no)."""
+    return state.rstrip("+~#!%$@^-") in USABLE_STATES and not state.endswith("*")
 
 
 def slurm_conf() -> str | None:
@@ -36,7 +45,7 @@ def slurm_up() -> bool:
     except subprocess.TimeoutExpired:
         return False
     states = done.stdout.split()
-    return done.returncode == 0 and any(s in ("idle", "mixed", "allocated") for s in states)
+    return done.returncode == 0 and any(usable(s) for s in states)
 
 
 # --- the multi-node cluster of .ci/slurm-multinode.sh ------------------------------------
@@ -125,7 +134,7 @@ def multinode() -> MultiNode | None:
     except subprocess.TimeoutExpired:
         return None
     rows = [line.split("|") for line in done.stdout.split()]
-    ready = {r[0]: r[1] for r in rows if len(r) == 3 and r[2] in ("idle", "mixed", "allocated")}
+    ready = {r[0]: r[1] for r in rows if len(r) == 3 and usable(r[2])}
     if done.returncode != 0 or len(ready) < int(values.get("REC_NODES", "0") or 0) or not ready:
         return None
     nodes = tuple(sorted(ready, key=lambda n: int(n[1:]) if n[1:].isdigit() else 0))

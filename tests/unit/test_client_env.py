@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from sscontainer import Experiment
 from sscontainer.entities.client_env import SOCKET_TIMEOUT_MS, smartredis_defaults
 from sscontainer.entities.steps import model_step
@@ -21,7 +23,9 @@ def test_the_drivers_value_is_passed_on() -> None:
     assert got == {"SR_SOCKET_TIMEOUT": SOCKET_TIMEOUT_MS, "SR_SOCKET_TIMEOUT_colo": "5"}
 
 
-def test_a_run_setting_wins(tmp_path: Path) -> None:
+def test_a_run_setting_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SR_SOCKET_TIMEOUT", "SR_SOCKET_TIMEOUT_near"):  # the driver sets none
+        monkeypatch.delenv(name, raising=False)
     exp = Experiment("env", exp_path=str(tmp_path))
     mine = exp.create_model("mine", exp.create_run_settings(
         "echo", env_vars={"SR_SOCKET_TIMEOUT": "1234"}))
