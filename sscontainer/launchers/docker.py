@@ -2,7 +2,9 @@
 
 Networking: each experiment gets its own bridge network (``ssc-<experiment>``)
 when the engine can create one; containers reach each other by address on it,
-and a database there listens beyond loopback, so it always has a password.
+and a database there listens on its container's every interface, without a password
+(SmartRedis sends none; the network reaches this host and the experiment's containers
+only: ``db/access.py``).
 Where no bridge can be made (or ``SSCONTAINER_DOCKER_NETWORK=host``), the host
 network is used: loopback TCP and Unix sockets on shared volumes work there
 (port publishing does not matter: nothing is published). Which one is used is

@@ -8,7 +8,7 @@
   ``SSCONTAINER_ML_WORKERS=0`` (or ``set_ml_devices(db, [])``) to start none.
   Workers run on the host beside host shards; a Slurm shard's job and a shard's
   container (docker) run ``sscontainer.db.shard``, which starts its own beside its
-  server (the image must hold the backends the models need: ``ml/image_packages.py``).
+  server (the image holds the backends the models need: ``specs/packages.py``).
 - :func:`load_model_assets`: ``Experiment`` calls it before launching each model.
 - :func:`start_colocated_workers`/:func:`stop_colocated_workers`: the colocated
   supervisor runs workers beside its server, pinned to the server's CPUs.
