@@ -87,9 +87,20 @@ def sr_client(db: LocalDatabase) -> Any:
     command after 250 ms by default); logging is quiet.
     """
     smartredis = require_smartredis()
-    os.environ["SR_SOCKET_TIMEOUT"] = "30000"
-    os.environ["SR_LOG_LEVEL"] = "QUIET"
-    return smartredis.Client(db.is_cluster, db.ssdb)
+    # SmartRedis reads these when the client is made: set them for that moment only, so
+    # nothing launched later by this test process inherits them (a quiet SR_LOG_LEVEL
+    # silenced the producer/consumer example's consumer in a later Slurm test)
+    settings = {"SR_SOCKET_TIMEOUT": "30000", "SR_LOG_LEVEL": "QUIET"}
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        return smartredis.Client(db.is_cluster, db.ssdb)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @contextmanager

@@ -60,6 +60,31 @@ def test_producer_consumer_with_docker(engine: docker.DockerClient, tmp_path: Pa
     assert not _containers(engine, run)  # every container is gone at the end
 
 
+def test_ml_example_runs_its_models_in_the_database_containers(
+    engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    """run_model on a docker database: the shard's container runs the worker, its image the
+    backends the example's assets use (ONNX, TORCH)."""
+    src = tmp_path / "ml"
+    shutil.copytree(REPO / "examples" / "ml_inference", src, ignore=shutil.ignore_patterns("runs"))
+    yaml_text = (src / "experiment.yaml").read_text().replace("port: 6780", f"port: {find_free_port()}")
+    (src / "experiment.yaml").write_text(yaml_text)
+    result = subprocess.run(
+        [PY, "-m", "sscontainer.cli", "run", "--launcher", "docker", "--build", "--quiet",
+         str(src / "experiment.yaml")],
+        capture_output=True, text=True, timeout=1200,
+    )
+    run = src / "runs" / "ml-inference"
+    err = (run / "inference" / "inference.err").read_text() if (run / "inference").exists() else ""
+    assert result.returncode == 0, result.stderr[-3000:] + err[-2000:]
+    import json
+
+    out = json.loads((run / "inference" / "inference.out").read_text().strip().splitlines()[-1])
+    assert out["negate_ok"] and out["timestwo_ok"] and out["scores_shape"] == [4, 10]
+    assert "serving" in (run / "orchestrator" / "orchestrator_0" / "orchestrator_0.ml.log").read_text()
+    assert not _containers(engine, run)
+
+
 def test_crash_user_and_output(engine: docker.DockerClient, tmp_path: Path) -> None:
     exp = Experiment("dk", exp_path=str(tmp_path), launcher="docker")
     code = "import os, sys; print('uid', os.getuid(), os.getcwd()); print('bad', file=sys.stderr); sys.exit(9)"
@@ -186,17 +211,20 @@ def test_bridge_network_database_serves_smartredis_without_a_password(
         host, port = db.get_address()[0].rsplit(":", 1)
         assert redis.Redis(host=host, port=int(port), socket_timeout=5).ping()
         # the real SmartRedis client in the image, clustered as SR_DB_TYPE says
+        import os
+
+        timeout = os.environ.get("SR_SOCKET_TIMEOUT", "60000")  # the driver's value wins
         code = textwrap.dedent("""
             import os
             import numpy as np
             from smartredis import Client
             assert os.environ["SR_DB_TYPE"] == "Clustered", os.environ["SR_DB_TYPE"]
-            assert os.environ["SR_SOCKET_TIMEOUT"] == "60000"
+            assert os.environ["SR_SOCKET_TIMEOUT"] == EXPECTED, os.environ["SR_SOCKET_TIMEOUT"]
             c = Client(logger_name="user")
             for i in range(30):
                 c.put_tensor(f"t{i}", np.full(2, i))
             assert all((c.get_tensor(f"t{i}") == i).all() for i in range(30))
-        """)
+        """).replace("EXPECTED", repr(timeout))
         model = exp.create_model("user", exp.create_run_settings("python3", ["-c", code]))
         exp.generate(model)
         exp.start(model)
