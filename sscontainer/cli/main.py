@@ -1,8 +1,9 @@
 """The ``sscontainer`` command line.
 
 Usage errors (bad YAML, bad options, invalid input) print one line per problem
-to stderr and exit 2, never a traceback; a run that ends with any entity not
-COMPLETED exits 1.
+to stderr and exit 2, never a traceback; other errors (a database that did not
+start) add the evidence they carry (the shard's node, job and log lines) below
+that line. A run that ends with any entity not COMPLETED exits 1.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ..errors import SchemaError, SSContainerError
+from ..errors import SchemaError, SSConfigError, SSContainerError
 from ..version import __version__
 from .loader import Plan, load_plan
 from .runner import run_plan
@@ -24,9 +25,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 USAGE_ERROR = 2
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, detail: str = "") -> None:
     for line in message.splitlines() or [message]:
         click.echo(f"sscontainer: error: {line}", err=True)
+    for line in detail.splitlines():  # a failure's evidence: the log lines of a shard
+        click.echo(f"sscontainer:   {line}", err=True)
     sys.exit(USAGE_ERROR)
 
 
@@ -39,8 +42,11 @@ def user_errors(func: F) -> F:
             return func(*args, **kwargs)
         except SchemaError as exc:
             _fail("\n".join(f"{exc.source}: {e}" for e in exc.errors))
-        except SSContainerError as exc:
+        except SSConfigError as exc:
             _fail(" ".join(str(exc).split("\n", 1)[0].split()))
+        except SSContainerError as exc:
+            first, _, detail = str(exc).partition("\n")
+            _fail(" ".join(first.split()), detail)
         return None
 
     return wrapper  # type: ignore[return-value]

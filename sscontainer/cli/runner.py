@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from ..entities.ensemble import Ensemble
 from ..entities.model import Model
+from ..failures import failure_report
 from ..jobs import Job
 from ..status import Status
 from .loader import Plan
@@ -30,7 +31,9 @@ def run_plan(plan: Plan, echo: Echo, quiet: bool = False, interval: float = 10.0
     started = time.monotonic()
 
     def note(job: Job) -> None:
-        if not quiet:
+        if job.status == Status.FAILED:  # where, which job, the end of its log: even with -q
+            echo(failure_report(job))
+        elif not quiet:
             code = "" if job.returncode is None else f" (exit {job.returncode})"
             echo(f"{job.name}: {job.status.value}{code} after {job.run_time:.2f} s")
 
