@@ -1,8 +1,8 @@
 """What a user sees when an entity or a shard fails: where it ran, its job id, its log's end.
 
-The same words whatever the launcher: ``consumer (job 42 on n2)`` under Slurm,
-``consumer (job 4711 on myhost)`` for a local process (the handle is its pid),
-``consumer (job 3f2a... on myhost)`` for a container.
+The same words whatever the launcher: ``consumer: Failed (exit 1) after 2.10 s (job 42 on
+n2)`` under Slurm, ``(job 4711 on myhost)`` for a local process (the handle is its pid),
+``(job 3f2a... on myhost)`` for a container; then the last lines of its log.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def tail(paths: Sequence[str], limit: int = TAIL_LINES) -> tuple[str, list[str]]
 def failure_report(job: Any, limit: int = TAIL_LINES) -> str:
     """Lines saying how ``job`` ended, where, and the end of its error log (else its output)."""
     code = "" if job.returncode is None else f" (exit {job.returncode})"
-    text = f"{job.name} ({job_place(job)}) ended {job.status.value}{code}"
+    text = f"{job.name}: {job.status.value}{code} after {job.run_time:.2f} s ({job_place(job)})"
     path, lines = tail([job.step.err, job.step.out], limit)
     if lines:
         text += f"; last lines of {os.path.basename(path)}:\n" + "\n".join(
