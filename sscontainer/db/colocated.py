@@ -80,8 +80,8 @@ def start_server(config: ColocatedConfig, cpus: Sequence[int] | None) -> ServerP
     binary = find_server_binary(config.server_binary)
     data_dir = tempfile.mkdtemp(prefix="sscontainer-colo-")
     shard = shard_config(config, data_dir)
-    if shard.unix_socket:
-        os.makedirs(os.path.dirname(shard.unix_socket), exist_ok=True)
+    if shard.unix_socket:  # private: the socket has no password (db/socket_dir.py)
+        os.makedirs(os.path.dirname(shard.unix_socket), mode=0o700, exist_ok=True)
     conf_path = write_config(shard, os.path.join(data_dir, "server.conf"))
     log_path = config.log_path or os.path.join(data_dir, "server.log")
     if config.log_path:
