@@ -5,14 +5,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import click
+
 from ..entities.ensemble import Ensemble
 from ..entities.model import Model
 from ..failures import failure_report
+from ..interrupts import DriverTerminated
 from ..jobs import Job
+from ..launchers.process_marks import become_subreaper
+from ..manifest import record_plan
 from ..status import Status
 from .loader import Plan
 
 Echo = Callable[[str], None]
+INTERRUPTED = 130  # what a shell reports for Ctrl-C
 
 
 def _members(entity: Model | Ensemble) -> list[Model]:
@@ -68,9 +74,47 @@ def run_plan(plan: Plan, echo: Echo, quiet: bool = False, interval: float = 10.0
                     outcome[name] = (
                         Status.COMPLETED if statuses == {Status.COMPLETED} else Status.FAILED
                     )
-    except KeyboardInterrupt:
+    except BaseException:  # Ctrl-C, SIGTERM, an error: nothing launched is left running
         exp.stop(*[e for n, e in plan.entities.items() if n not in outcome and n not in waiting])
         raise
     return all(s == Status.COMPLETED for s in outcome.values()) and len(outcome) == len(
         plan.entities
     )
+
+
+def run_to_end(plan: Plan, quiet: bool = False, echo: Echo = click.echo) -> int:
+    """Start the database, run the plan, stop what is left; the command's exit status.
+
+    Every entity is recorded as planned first, so ``status`` lists those that never
+    started. At the end the database is retired (a database that served the whole
+    run ends Completed) and processes the entities left behind are ended and named.
+    """
+    exp = plan.exp
+    become_subreaper()  # orphans of what it launches stay findable (process_marks)
+    planned = [(m.name, m.entity_type) for e in plan.entities.values() for m in _members(e)]
+    exp._planned = planned
+    exp._state_write(lambda: record_plan(exp.exp_path, exp.name, planned))
+    code = 1
+    try:
+        if plan.database is not None:
+            exp.start(plan.database)
+            if not quiet:
+                echo(f"database {plan.database.name} is up at "
+                     f"{', '.join(plan.database.get_address())}")
+        code = 0 if run_plan(plan, echo, quiet=quiet) else 1
+    except KeyboardInterrupt:
+        click.echo("sscontainer: interrupted: every launched entity was stopped", err=True)
+        code = INTERRUPTED
+    except DriverTerminated as exc:
+        click.echo(f"sscontainer: terminated by {exc.signame}: every launched entity was "
+                   "stopped", err=True)
+        code = int(exc.code or 1)
+    finally:
+        if plan.database is not None:
+            exp._retire(plan.database)
+        for leftover in exp._sweep():
+            click.echo(f"sscontainer: warning: stopped {leftover}, left running by an ended "
+                       "entity", err=True)
+    echo(exp.summary())
+    echo(f"outputs: {exp.exp_path}")
+    return code
