@@ -8,6 +8,7 @@ import sys
 import click
 
 from ..entities.ensemble import Ensemble
+from ..errors import SSConfigError
 from ..specs.model import ContainerSpec
 from .loader import Plan
 
@@ -71,6 +72,12 @@ def convert_file(source: str, to_format: str, output: str | None) -> None:
     text = convert_recipe(source, to_format)
     if output is None:
         sys.stdout.write(text)
-    else:
+        return
+    try:
         with open(output, "w", encoding="utf-8") as handle:
             handle.write(text)
+    except OSError as exc:
+        raise SSConfigError(
+            f"cannot write {output}: {exc.strerror or exc}: give --output a path in a "
+            "writable directory (or leave it out for standard output)"
+        ) from exc

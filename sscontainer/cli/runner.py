@@ -94,6 +94,7 @@ def run_to_end(plan: Plan, quiet: bool = False, echo: Echo = click.echo) -> int:
     planned = [(m.name, m.entity_type) for e in plan.entities.values() for m in _members(e)]
     exp._planned = planned
     exp._state_write(lambda: record_plan(exp.exp_path, exp.name, planned))
+    exp._place_sockets(m for e in plan.entities.values() for m in _members(e))  # checked now
     code = 1
     try:
         if plan.database is not None:

@@ -44,9 +44,9 @@ def private_dir(path: str) -> str:
     return path
 
 
-def node_local_dir() -> str:
+def node_local_dir(base: str | None = None) -> str:
     """``<tmp>/sscontainer-<uid>``: private, on the node where the server runs."""
-    return os.path.join(tempfile.gettempdir(), f"sscontainer-{os.getuid()}")
+    return os.path.join(base or tempfile.gettempdir(), f"sscontainer-{os.getuid()}")
 
 
 def colocated_socket(
@@ -59,15 +59,16 @@ def colocated_socket(
         if len(path.encode()) <= MAX_SOCKET_BYTES:
             return path
     digest = hashlib.sha256(f"{exp_path}\0{experiment}\0{mark}\0{model}".encode()).hexdigest()
-    path = os.path.join(node_local_dir(), f"{digest[:20]}.sock")
-    if len(path.encode()) > MAX_SOCKET_BYTES:
-        raise SSConfigError(
-            f"the temp directory {tempfile.gettempdir()} is too deep for a socket path "
-            f"({len(path.encode())} > {MAX_SOCKET_BYTES} bytes): set TMPDIR to a short path"
-        )
-    if not node_local:
-        private_dir(node_local_dir())
-    return path
+    for base in (tempfile.gettempdir(), "/tmp"):  # a deep TMPDIR: the system's /tmp
+        path = os.path.join(node_local_dir(base), f"{digest[:20]}.sock")
+        if len(path.encode()) <= MAX_SOCKET_BYTES:
+            if not node_local:
+                private_dir(os.path.dirname(path))
+            return path
+    raise SSConfigError(
+        f"no socket path for {model} fits in {MAX_SOCKET_BYTES} bytes: set TMPDIR to a "
+        "short path"
+    )
 
 
 def check_user_socket(path: str, model: str) -> None:

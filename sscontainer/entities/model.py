@@ -18,6 +18,7 @@ from ..errors import (
     SSConfigError,
     SSUnsupportedError,
 )
+from ..limits import check_text, shown
 from ..names import validate_name
 from ..settings.batch import BatchSettings
 from ..settings.run import RunSettings
@@ -32,7 +33,7 @@ class ColocateDbDeprecationWarning(DeprecationWarning, FutureWarning):
 
 def _param_to_str(name: str, value: Any) -> str:
     if isinstance(value, (str, numbers.Number)):
-        return str(value)
+        return check_text(str(value), f"param {name!r}")
     raise ArgumentTypeError(
         f"param {name!r} has a {type(value).__name__} value {value!r}: "
         "give a string or a number"
@@ -48,7 +49,8 @@ def check_params(params: Mapping[str, Any] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, value in params.items():
         if not isinstance(key, str) or not key:
-            raise SSConfigError(f"param names must be non-empty strings, got {key!r}")
+            raise SSConfigError(f"param names must be non-empty strings, got {shown(key)}")
+        check_text(key, "param name")
         out[key] = _param_to_str(key, value)
     return out
 

@@ -15,18 +15,15 @@ generating it, and when a job that ran in it ended. Before a directory is replac
 from __future__ import annotations
 
 import datetime
-import fcntl
 import json
 import os
 import shutil
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import EntityDirExistsError, GenerationError
+from ..state_file import STATE_DIR, update
 
-STATE_DIR = ".sscontainer"
 RECORD_NAME = "generated.json"
 KEPT_DIR = "kept"
 MAX_FILES = 100_000  # a bigger directory is not snapshotted: replacing it needs overwrite
@@ -60,12 +57,9 @@ def snapshot(path: str) -> Snapshot | None:
     return files
 
 
-@contextmanager
-def _locked(exp_path: str) -> Iterator[None]:
-    os.makedirs(_state(exp_path), mode=0o700, exist_ok=True)
-    with open(os.path.join(_state(exp_path), ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
+def _shot(path: str) -> Snapshot | str:
+    shot = snapshot(path)
+    return _TOO_MANY if shot is None else shot
 
 
 def load(exp_path: str) -> dict[str, Any]:
@@ -87,18 +81,15 @@ def load(exp_path: str) -> dict[str, Any]:
 
 
 def _change(exp_path: str, change: Callable[[dict[str, Any]], None]) -> None:
-    with _locked(exp_path):
-        data = load(exp_path)
-        change(data)
-        fd, tmp = tempfile.mkstemp(dir=_state(exp_path), prefix=".generated-")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-        os.replace(tmp, os.path.join(_state(exp_path), RECORD_NAME))
+    def read(_path: str) -> dict[str, Any]:
+        return load(exp_path)
+
+    update(exp_path, RECORD_NAME, read, change)
 
 
 def record(exp_path: str, *paths: str) -> None:
     """Note that sscontainer made (or just wrote in) ``paths``, with what they hold now."""
-    shots = {_key(exp_path, p): snapshot(p) or _TOO_MANY for p in paths if os.path.isdir(p)}
+    shots = {_key(exp_path, p): _shot(p) for p in paths if os.path.isdir(p)}
     if shots:
         _change(exp_path, lambda data: data["dirs"].update(shots))
 
@@ -109,7 +100,7 @@ def refresh(exp_path: str, path: str) -> None:
     key = _key(exp_path, path)
     if not os.path.isdir(path) or key not in load(exp_path)["dirs"]:
         return
-    shot = snapshot(path) or _TOO_MANY
+    shot = _shot(path)
     _change(exp_path, lambda data: data["dirs"].__setitem__(key, shot))
 
 
