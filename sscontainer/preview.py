@@ -100,14 +100,22 @@ def _orchestrator(db: Orchestrator, data: PreviewInput, verbosity: Verbosity) ->
     ]
     if db.batch:
         lines.append("        Batch Launch: True")
+    if db.hosts:
+        lines += _block("Hosts (shard i on hosts[i])", db.hosts)
     if verbosity != Verbosity.INFO:
+        where = (
+            f"interface {db.interfaces[0]} on each shard's node" if db.binds_on_nodes
+            else db.bind_address
+        )
         lines += [
             f"        Executable: {data.server}",
-            f"        Listens: {db.bind_address}",
+            f"        Listens: {where}",
             f"        Path: {db.path}",
         ]
         if db.needs_password:
-            lines.append("        Password: generated at start (not loopback)")
+            lines.append("        Password: generated at start (the launcher's own network)")
+        elif not db.password:
+            lines.append("        Password: none (SmartRedis sends none; password=... sets one)")
         if db.server_conf:
             lines += _block("Server Settings", (f"{k} {v}" for k, v in db.server_conf.items()))
         if db.run_args or db.batch_settings:

@@ -19,7 +19,8 @@ exp = Experiment(
     launcher="local",
 )
 
-# Initialize a single sharded database (loopback here; "ib0" on a cluster)
+# Initialize a single sharded database (loopback here; on a multi-node Slurm cluster
+# interface="auto" binds each shard's node address, or name the fabric, e.g. "ib0")
 single_shard_db = exp.create_database(port=6379, db_nodes=1, interface="lo")
 exp.generate(single_shard_db, overwrite=True)
 exp.start(single_shard_db)

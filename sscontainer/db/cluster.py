@@ -31,6 +31,18 @@ def validate_db_nodes(db_nodes: object) -> int:
     return db_nodes
 
 
+def remove_stale_state(data_dir: str, label: str) -> None:
+    """Forget the cluster an earlier start of this shard belonged to (``nodes-<label>.conf``).
+
+    A server that finds its old node table refuses to join a new cluster ("Node ... is
+    not empty"), so a database started again in the same path must start from none.
+    """
+    try:
+        os.unlink(os.path.join(data_dir, f"nodes-{label}.conf"))
+    except FileNotFoundError:
+        pass
+
+
 def cluster_create_argv(cli: str, addresses: Sequence[ServerAddress]) -> list[str]:
     """The ``--cluster create`` command joining ``addresses`` as masters (no replicas).
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import socket
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -147,7 +148,9 @@ class ColocatedConfig:
         if self.transport == "uds":
             return self.unix_socket + ".lock"
         ident = self.db_identifier or "db"
-        return os.path.join(tempfile.gettempdir(), f"sscontainer-colo-{ident}-{self.port}.lock")
+        # the node's name too: a temp dir may be shared by several nodes (a shared /tmp)
+        name = f"sscontainer-colo-{socket.gethostname()}-{ident}-{self.port}.lock"
+        return os.path.join(tempfile.gettempdir(), name)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -1,4 +1,4 @@
-"""The databases one experiment runs: started with a password off loopback, stopped at exit.
+"""The databases one experiment runs: who may connect said at start, stopped at exit.
 
 Each started database writes its checkpoint file (``orch.checkpoint_file``) so a
 later driver can ``reconnect`` to it. A database still running when its driver
@@ -22,6 +22,7 @@ from ..errors import DatabaseError, SSDBIDConflictError
 from ..jobs import Job
 from ..launchers.base import Launcher
 from ..manifest import adopt_entry
+from .access import exposure_warning
 from .checkpoint import read_checkpoint, write_checkpoint
 from .launch import start_orchestrator, stop_orchestrator
 
@@ -74,13 +75,17 @@ class Databases:
     ) -> None:
         self.check_identifier(orch.db_identifier)
         isolated = getattr(launcher, "isolated", None)
-        if callable(isolated) and isolated(place.labels):
-            # its own network: other containers reach it there, so it listens beyond
-            # loopback, and so it gets a password (the rule in ShardConfig)
+        private_network = callable(isolated) and isolated(place.labels)
+        if private_network:
+            # its own network: other containers reach it there, so it listens on every
+            # interface of its container (the docker launcher's password rule: db/access.py)
             orch.bind_override = "0.0.0.0"
         if orch.needs_password and not orch.password:
             orch.password = self.password_for(orch)
         jobs = start_orchestrator(orch, launcher, orch.path, place=place)
+        warning = exposure_warning(orch.name, orch.addresses, orch.password, private_network)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
         for job in jobs:
             track(job)
         self._running[orch.name] = (orch, jobs)

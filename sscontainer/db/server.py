@@ -60,6 +60,18 @@ def server_pid(address: ServerAddress, password: str | None = None, timeout: flo
         conn.close()
 
 
+def server_token(address: ServerAddress, password: str | None = None, timeout: float = 2.0) -> str:
+    """The launch token the server at ``address`` carries (``syslog-ident``: server_config)."""
+    conn = admin_connection(address, password, timeout)
+    try:
+        reply = conn.config_get("syslog-ident")
+        return str(reply.get("syslog-ident", ""))
+    except redis.RedisError as exc:
+        raise DatabaseError(f"could not read the launch token of {address}: {exc}") from exc
+    finally:
+        conn.close()
+
+
 def failure_lines(log_text: str, limit: int = 5) -> str:
     """The lines of a server log that explain a failure.
 

@@ -1,8 +1,9 @@
 """One shard's server configuration, rendered as a Redis config file.
 
 Settings go into a config file (mode 0600), not onto the command line, so a
-password never shows up in ``ps``. The security rule lives here, in one place:
-a server bound to a non-loopback address must have a password.
+password never shows up in ``ps``. Who may connect (a password or none) is decided in
+:mod:`.access`, not here. ``token`` marks the server as one launch's own: it is reported
+back through ``CONFIG GET syslog-ident`` (unused while syslog is off).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..errors import SSConfigError
-from .address import ServerAddress, is_loopback
+from .address import ServerAddress
 
 _DIRECTIVE = re.compile(r"[a-z][a-z0-9-]*")
 _PLAIN_VALUE = re.compile(r"[^\s\"'\\]+( [^\s\"'\\]+)*")
@@ -23,8 +24,9 @@ LOGLEVELS = ("debug", "verbose", "notice", "warning", "nothing")
 _RESERVED = frozenset({
     "port", "bind", "unixsocket", "unixsocketperm", "cluster-enabled", "cluster-port",
     "cluster-config-file", "requirepass", "masterauth", "dir", "daemonize", "logfile",
-    "include", "loadmodule", "protected-mode",
+    "include", "loadmodule", "protected-mode", "syslog-ident",
 })
+TOKEN_PREFIX = "sscontainer-"
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class ShardConfig:
     loglevel: str = "notice"
     node_timeout_ms: int = 5000
     extra: Mapping[str, str] = field(default_factory=dict)
+    token: str | None = None  # this launch's mark, checked by the driver (launch.py)
 
     def __post_init__(self) -> None:
         validate_shard_config(self)
@@ -100,12 +103,8 @@ def validate_shard_config(cfg: ShardConfig) -> None:
     if cfg.password is not None:
         if not cfg.password or any(not ch.isprintable() for ch in cfg.password):
             raise SSConfigError("the database password must be non-empty printable text")
-    exposed = [host for host in cfg.bind if not is_loopback(host)] if cfg.port else []
-    if exposed and not cfg.password:
-        raise SSConfigError(
-            f"refusing to bind the database to non-loopback address(es) {', '.join(exposed)} "
-            "without a password: set a password (requirepass) or bind to 127.0.0.1"
-        )
+    if cfg.token is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", cfg.token):
+        raise SSConfigError(f"launch token {cfg.token!r}: letters, digits, '-' and '_' only")
     for key, value in cfg.extra.items():
         validate_directive(key, value)
 
@@ -161,6 +160,12 @@ def render_config(cfg: ShardConfig) -> str:
         ]
         if cfg.cluster_port is not None:
             lines.append(f"cluster-port {cfg.cluster_port}")
+    if not cfg.password:
+        # who may connect is decided by bind + password (access.py); the server's protected
+        # mode would refuse every client beyond loopback, SmartRedis's among them
+        lines.append("protected-mode no")
+    if cfg.token:
+        lines.append(f"syslog-ident {TOKEN_PREFIX}{cfg.token}")
     if cfg.password:
         lines.append(f"requirepass {_quote(cfg.password)}")
         if cfg.cluster:

@@ -6,10 +6,12 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from ..db.address import ServerAddress, format_ssdb, interface_address, is_loopback
+from ..db.access import generates_password
+from ..db.address import ServerAddress, format_ssdb, interface_address
 from ..db.cluster import validate_db_nodes
 from ..db.colocated_config import split_db_kwargs
 from ..db.live_config import LiveConfig
+from ..db.nodes import AUTO_INTERFACE, NODE_LAUNCHERS, check_hosts
 from ..db.server import ping
 from ..db.server_config import ShardConfig, validate_directive
 from ..errors import DatabaseError, SSConfigError, UnsupportedArgumentError
@@ -32,8 +34,10 @@ logger = get_logger("sscontainer.orchestrator")
 class Orchestrator(SSEntity):
     """A database the experiment starts before the models that use it.
 
-    Binds the loopback interface by default. Binding any other interface needs
-    a password: one is generated per experiment when none is given.
+    Binds the loopback interface by default; ``interface="auto"`` is loopback on
+    this host and each shard's node address under a workload manager, where every
+    interface is resolved on the node the shard lands on. ``hosts`` places shard
+    ``i`` on ``hosts[i]`` (Slurm). A password is opt-in (see :mod:`..db.access`).
     """
 
     entity_type = "Orchestrator"
@@ -86,9 +90,10 @@ class Orchestrator(SSEntity):
         if not interfaces:
             raise SSConfigError("interface: give at least one network interface, e.g. 'lo'")
         self.interfaces = interfaces
-        interface_address(interfaces[0])  # an unknown interface fails here, not at start
-        self.hosts = [hosts] if isinstance(hosts, str) else list(hosts or [])
         self.launcher = launcher
+        if launcher not in NODE_LAUNCHERS and interfaces[0] != AUTO_INTERFACE:
+            interface_address(interfaces[0])  # unknown here: fails now (on a cluster: on the node)
+        self.hosts = check_hosts(hosts, self.db_nodes, launcher)
         self.batch = bool(batch)
         if self.batch and launcher == "local":
             raise SSConfigError("a local orchestrator cannot be launched with batch=True")
@@ -191,12 +196,23 @@ class Orchestrator(SSEntity):
 
     # --- where it listens ----------------------------------------------------------
     @property
+    def binds_on_nodes(self) -> bool:
+        """Each shard resolves its interface on the node where it lands (workload managers)."""
+        return self.launcher in NODE_LAUNCHERS and self.bind_override is None
+
+    @property
     def bind_address(self) -> str:
-        return self.bind_override or interface_address(self.interfaces[0])
+        """The address shards bind on this host (a placeholder when they bind on nodes)."""
+        if self.bind_override:
+            return self.bind_override
+        if self.binds_on_nodes or self.interfaces[0] == AUTO_INTERFACE:
+            return "127.0.0.1"
+        return interface_address(self.interfaces[0])
 
     @property
     def needs_password(self) -> bool:
-        return not is_loopback(self.bind_address)
+        """Whether ``Experiment.start`` generates a password for it (see db/access.py)."""
+        return generates_password(self)
 
     @property
     def num_shards(self) -> int:
@@ -207,11 +223,6 @@ class Orchestrator(SSEntity):
         return self.db_nodes > 1
 
     def shard_configs(self, base_dir: str) -> list[ShardConfig]:
-        if self.needs_password and not self.password:
-            raise DatabaseError(
-                f"{self.name}: binding {self.bind_address} (not loopback) needs a password; "
-                "start it through Experiment.start, which generates one"
-            )
         return [
             ShardConfig(
                 port=self.port + i,

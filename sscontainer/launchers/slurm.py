@@ -1,9 +1,7 @@
 """The Slurm launcher: every Step becomes an sbatch script, state comes from squeue/scontrol.
 
-One template (``templates/sbatch.sh.j2``) renders both a single step and a job
-array (one member per task, chosen by ``$SLURM_ARRAY_TASK_ID``). Every value
-lands in the script through ``shlex.quote`` (or sbatch's own quoting for
-``#SBATCH`` lines), so nothing a user writes can become shell code.
+Scripts are rendered by :mod:`.slurm_script` and written with mode 0600: a step's
+environment (a database password among it) is in them.
 
 Slurm forgets a finished job after ``MinJobAge`` (300 s by default) and small
 clusters often have no accounting, so the launcher keeps what it last saw, asks
@@ -13,214 +11,29 @@ clusters often have no accounting, so the launcher keeps what it last saw, asks
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import shutil
 import subprocess
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
-from typing import Any
-
-import jinja2
 
 from ..errors import LauncherError, SSConfigError
-from ..names import validate_name
 from ..status import Status
 from . import slurm_query as q
 from .base import JobInfo
 from .docker import container_user, share_run_dir
-from .runtimes import check_runtime, wrap_argv
+from .runtimes import check_runtime
+from .slurm_script import (
+    array_dir,
+    exit_file,
+    render_array_script,
+    render_batch_script,
+    script_path,
+)
 from .step import Step
 
-_ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# #SBATCH words sbatch reads as they are; anything else is double-quoted.
-_PLAIN_DIRECTIVE = re.compile(r"[A-Za-z0-9_./:=,@%+-]+")
-
-
-# --- rendering ----------------------------------------------------------------------
-def _sbatch_arg(arg: str) -> str:
-    """One #SBATCH word, quoted the way sbatch parses it (double quotes, backslash)."""
-    if any(c in arg for c in "\n\r\0"):
-        raise SSConfigError(
-            f"batch argument {arg!r} holds a line break: an #SBATCH line cannot carry it; "
-            "remove the newline"
-        )
-    if _PLAIN_DIRECTIVE.fullmatch(arg):
-        return arg
-    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _templates_dir() -> Path:
-    """Shipped templates (wheel), else the repository's top-level templates/ (editable)."""
-    shipped = resources.files("sscontainer") / "templates"
-    if shipped.is_dir() and (shipped / "sbatch.sh.j2").is_file():
-        return Path(str(shipped))
-    return Path(__file__).resolve().parents[2] / "templates"
-
-
-@lru_cache(maxsize=1)
-def _template() -> jinja2.Template:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(_templates_dir())),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,  # a shell script: values are shlex-quoted instead
-    )
-    env.filters["sh"] = shlex.quote
-    env.filters["sbatch_arg"] = _sbatch_arg
-    return env.get_template("sbatch.sh.j2")
-
-
-# Short spellings of the options resource_directives would otherwise add twice.
-_SHORT_FLAGS = {"-N": "--nodes", "-n": "--ntasks", "-c": "--cpus-per-task", "-t": "--time",
-                "-G": "--gpus"}  # fmt: skip
-
-
-def directive_lines(args: Sequence[str]) -> list[list[str]]:
-    """Group sbatch args into #SBATCH lines: ``-p debug`` (two elements) shares one line."""
-    lines: list[list[str]] = []
-    for arg in args:
-        previous = lines[-1] if lines else None
-        if (
-            previous is not None
-            and len(previous) == 1
-            and previous[0].startswith("-")
-            and "=" not in previous[0]
-            and not arg.startswith("-")
-        ):
-            previous.append(arg)
-        else:
-            lines.append([arg])
-    return lines
-
-
-def resource_directives(step: Step) -> list[str]:
-    """sbatch options for ``step.resources`` (those ``batch_args`` do not set already)."""
-    given = {arg.split("=", 1)[0] for arg in step.batch_args}
-    given |= {_SHORT_FLAGS[flag] for flag in given if flag in _SHORT_FLAGS}
-    res = step.resources
-    wanted = [
-        ("--nodes", res.nodes),
-        ("--ntasks", res.ntasks),
-        ("--ntasks-per-node", res.tasks_per_node),
-        ("--cpus-per-task", res.cpus_per_task),
-        ("--time", res.walltime),
-        ("--gpus", res.gpus or None),
-    ]
-    return [f"{flag}={value}" for flag, value in wanted if value is not None and flag not in given]
-
-
-def command_argv(step: Step, runtime: str) -> list[str]:
-    """What the script runs: ``step.argv``, wrapped in a container runtime when it has an image."""
-    if not step.argv:
-        raise SSConfigError(f"step {step.name!r} has an empty argv: nothing to run")
-    if step.image:
-        return wrap_argv(step, step.runtime or runtime)
-    return list(step.argv)
-
-
-def exit_file(step: Step) -> str:
-    """Where the script records the step's exit code."""
-    return os.path.join(os.path.abspath(step.cwd), f"{step.name}.exitcode")
-
-
-def _member(step: Step, runtime: str) -> dict[str, Any]:
-    validate_name(step.name, "step name")
-    for key in step.env:
-        if not _ENV_KEY.fullmatch(key):
-            raise SSConfigError(
-                f"environment variable name {key!r} of {step.name!r} is not valid: use "
-                "letters, digits and '_' and do not start with a digit"
-            )
-    return {
-        "name": step.name,
-        "cwd": os.path.abspath(step.cwd),
-        "out": os.path.abspath(step.out),
-        "err": os.path.abspath(step.err),
-        "env": sorted(step.env.items()),
-        "argv": command_argv(step, runtime),
-        "exit_file": exit_file(step),
-    }
-
-
-def script_path(step: Step) -> str:
-    return os.path.join(os.path.abspath(step.cwd), f"{step.name}.sbatch")
-
-
-def render_batch_script(step: Step, runtime: str = "apptainer") -> str:
-    """The sbatch script for one step."""
-    member = _member(step, runtime)
-    directives = [
-        f"--job-name={step.name}",
-        f"--output={member['out']}",
-        f"--error={member['err']}",
-        f"--chdir={member['cwd']}",
-        *resource_directives(step),
-        *step.batch_args,
-    ]
-    return _template().render(
-        kind=f"step {step.name}",
-        directives=directive_lines(directives),
-        members=[member],
-        array=False,
-    )
-
-
-def array_dir(steps: Sequence[Step]) -> str:
-    """The directory an array's script and Slurm log go to: the members' common parent."""
-    return os.path.commonpath([os.path.abspath(s.cwd) for s in steps])
-
-
-def render_array_script(
-    steps: Sequence[Step],
-    name: str,
-    runtime: str = "apptainer",
-    max_parallel: int | None = None,
-) -> str:
-    """One job array for ``steps``: task ``i`` runs ``steps[i]`` (own cwd, out and err).
-
-    All members share the first step's resources and batch args (one allocation
-    request per array); members that differ raise SSConfigError.
-    """
-    if not steps:
-        raise SSConfigError("a job array needs at least one step")
-    validate_name(name, "array name")
-    first = steps[0]
-    for step in steps[1:]:
-        if step.batch_args != first.batch_args or step.resources != first.resources:
-            raise SSConfigError(
-                f"array {name!r}: member {step.name!r} asks for other resources or batch "
-                f"args than {first.name!r}; a job array has one request for all members: "
-                "give them the same settings or start them as separate jobs"
-            )
-    folder = array_dir(steps)
-    array = f"--array=0-{len(steps) - 1}"
-    if max_parallel is not None:
-        if max_parallel < 1:
-            raise SSConfigError(f"max_parallel must be at least 1, got {max_parallel}")
-        array += f"%{max_parallel}"
-    log = os.path.join(folder, f"{name}-%A_%a.slurm.log")  # Slurm's own messages per task
-    directives = [
-        f"--job-name={name}",
-        array,
-        f"--output={log}",
-        f"--error={log}",
-        f"--chdir={folder}",
-        *resource_directives(first),
-        *first.batch_args,
-    ]
-    return _template().render(
-        kind=f"job array {name}",
-        directives=directive_lines(directives),
-        members=[_member(step, runtime) for step in steps],
-        array=True,
-    )
+__all__ = ["SlurmLauncher", "render_array_script", "render_batch_script"]
 
 
 # --- the launcher -------------------------------------------------------------------
@@ -228,6 +41,7 @@ def render_array_script(
 class _Job:
     exit_file: str
     last: JobInfo
+    node: str = ""  # where its batch script ran (scontrol's BatchHost), once known
 
 
 class SlurmLauncher:
@@ -256,6 +70,10 @@ class SlurmLauncher:
         if slurm_conf is not None:
             self._env["SLURM_CONF"] = slurm_conf
         self._jobs: dict[str, _Job] = {}
+        # every watched job's state from one squeue call, and when it was taken
+        self._snapshot: dict[str, Status] = {}
+        self._covered: set[str] = set()  # asked about in that call (absent there: ended/forgotten)
+        self._snapshot_at = float("-inf")
 
     # -- commands --
     def _run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -280,7 +98,11 @@ class SlurmLauncher:
         return done
 
     def _submit(self, script: str, text: str) -> str:
-        Path(script).write_text(text, encoding="utf-8")
+        # 0600: the script exports the step's environment, which may hold a password
+        fd = os.open(script, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(script, 0o600)  # a file left by an earlier run keeps its mode otherwise
         out = self._run("sbatch", "--parsable", script).stdout.strip()
         job_id = out.split(";", 1)[0]
         if not job_id.isdigit():
@@ -291,7 +113,10 @@ class SlurmLauncher:
         """Directories the job writes to exist; no exit code left from an earlier run."""
         for folder in {step.cwd, os.path.dirname(step.out), os.path.dirname(step.err)}:
             os.makedirs(folder or ".", exist_ok=True)
-        Path(exit_file(step)).unlink(missing_ok=True)
+        try:
+            os.unlink(exit_file(step))
+        except FileNotFoundError:
+            pass
         if step.image and (step.runtime or self.runtime) == "docker":
             share_run_dir(step, *container_user())
 
@@ -346,13 +171,30 @@ class SlurmLauncher:
                 return info
         text = None
         if job.exit_file and os.path.isfile(job.exit_file):
-            text = Path(job.exit_file).read_text(encoding="utf-8")
+            with open(job.exit_file, encoding="utf-8") as recorded:
+                text = recorded.read()
         return q.job_info_from_exit_file(text)
 
     def status(self, handle: str) -> JobInfo:
+        """A job's state from the latest squeue snapshot of every job this launcher watches.
+
+        Asking for many jobs in a row costs one squeue call per ``poll_interval``; a job
+        seen ending is asked about once more (scontrol: its exit code and node).
+        """
         job = self._check_handle(handle)
         if job.last.status.is_terminal:
             return job.last  # terminal states do not change: no need to ask again
+        if handle not in self._covered or time.monotonic() - self._snapshot_at > self.poll_interval:
+            self._poll([handle])
+        state = self._snapshot.get(handle)
+        if state is not None and not state.is_terminal:
+            if job.last.status is not state:
+                job.last = JobInfo(state)
+            return job.last
+        return self._final(handle, job)
+
+    def _final(self, handle: str, job: _Job) -> JobInfo:
+        """The record of a job squeue shows ended (or no longer knows): exit code, node."""
         done = self._run("scontrol", "show", "job", "-o", handle, check=False)
         record = None
         if done.returncode == 0:
@@ -360,7 +202,31 @@ class SlurmLauncher:
         elif "invalid job id" not in done.stderr.lower():
             raise LauncherError(f"scontrol show job {handle} failed: {done.stderr.strip()}")
         job.last = q.job_info_from_record(record) if record else self._forgotten(handle, job)
+        if record and q.node_of_record(record):
+            job.node = q.node_of_record(record)
         return job.last
+
+    def _poll(self, extra: Collection[str] = ()) -> dict[str, Status]:
+        """One squeue call for every watched job not yet ended (and ``extra``): the snapshot."""
+        wanted = {h for h, j in self._jobs.items() if not j.last.status.is_terminal}
+        wanted |= set(extra)
+        self._snapshot = self._states(wanted) if wanted else {}
+        self._covered, self._snapshot_at = wanted, time.monotonic()
+        return self._snapshot
+
+    def node_of(self, handle: str) -> str:
+        """The node a job's batch script runs (or ran) on; "" while pending or forgotten."""
+        job = self._check_handle(handle)
+        if not job.node:
+            done = self._run("scontrol", "show", "job", "-o", handle, check=False)
+            record = q.find_record(q.parse_scontrol_records(done.stdout), handle)
+            job.node = q.node_of_record(record) if record else ""
+        return job.node
+
+    def node_addresses(self) -> dict[str, str]:
+        """Every node of the cluster and the address Slurm reaches it at (one sinfo call)."""
+        done = self._run("sinfo", "-h", "-N", "-o", "%N|%o")
+        return q.parse_node_addresses(done.stdout)
 
     def _states(self, handles: Collection[str]) -> dict[str, Status]:
         """States of many handles in one squeue call (absent: Slurm forgot the job)."""
@@ -381,13 +247,10 @@ class SlurmLauncher:
             terminal = {h for h in handles if self._jobs[h].last.status.is_terminal}
             pending = [h for h in handles if h not in terminal]
             if pending:
-                states = self._states(pending)
-                for handle in pending:
-                    state = states.get(handle)
-                    if state is None or state.is_terminal:
-                        # Exit code (and the state of a forgotten job) via status().
-                        if self.status(handle).status.is_terminal:
-                            terminal.add(handle)
+                self._poll(pending)
+                for handle in pending:  # from the snapshot; scontrol only for those that ended
+                    if self.status(handle).status.is_terminal:
+                        terminal.add(handle)
             if terminal or not handles:
                 return terminal
             if deadline is not None and time.monotonic() >= deadline:

@@ -162,3 +162,19 @@ def job_info_from_exit_file(text: str | None) -> JobInfo:
             "timed out or killed); enable accounting (sacct) or raise MinJobAge"
         ),
     )
+
+
+def node_of_record(record: dict[str, str]) -> str:
+    """The node a job's batch script runs on (``BatchHost``), "" when not placed yet."""
+    host = record.get("BatchHost", "")
+    return "" if host in ("", "(null)", "None") else host
+
+
+def parse_node_addresses(text: str) -> dict[str, str]:
+    """``sinfo -h -N -o '%N|%o'`` output -> {node: address} (a node listed per partition once)."""
+    nodes: dict[str, str] = {}
+    for line in text.splitlines():
+        name, sep, address = line.strip().partition("|")
+        if sep and name:
+            nodes[name] = address or name
+    return nodes

@@ -25,6 +25,7 @@ class Resources:
     cpus_per_task: int | None = None
     walltime: str | None = None  # HH:MM:SS
     gpus: int = 0
+    hostlist: tuple[str, ...] = ()  # nodes the step must run on (Slurm: --nodelist)
 
 
 @dataclass(frozen=True)

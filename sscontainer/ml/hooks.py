@@ -6,8 +6,9 @@
   no framework until a model runs, so a database that never uses ML pays one idle
   process per shard (and two commands a second for its heartbeat). Set
   ``SSCONTAINER_ML_WORKERS=0`` (or ``set_ml_devices(db, [])``) to start none.
-  Workers run on the host beside host shards; containerized (docker) and Slurm
-  shards get none yet: run ``python -m sscontainer.ml.worker`` beside them.
+  Workers run on the host beside host shards; a Slurm shard's job starts its own
+  beside its server (``sscontainer.db.shard``); containerized (docker) shards get
+  none yet: run ``python -m sscontainer.ml.worker`` beside them.
 - :func:`load_model_assets`: ``Experiment`` calls it before launching each model.
 - :func:`start_colocated_workers`/:func:`stop_colocated_workers`: the colocated
   supervisor runs workers beside its server, pinned to the server's CPUs.
@@ -58,7 +59,8 @@ def worker_steps(
     """One worker Step per shard and device, out/err beside the shard's.
 
     ``orch`` must be running (its addresses known). ``place``: the shards'
-    placement; containerized and Slurm shards get no workers (see the module doc).
+    placement; containerized shards get no workers, Slurm shards start their own
+    (see the module doc).
     """
     if getattr(place, "in_container", False) or launcher_name == "slurm":
         return []

@@ -247,6 +247,7 @@ class RunSettings:
             cpus_per_task=self.cpus_per_task,
             walltime=self.walltime,
             gpus=self.gpus,
+            hostlist=tuple(self.hostlist),
         )
 
     # --- arguments and environment ---------------------------------------------

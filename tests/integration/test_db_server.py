@@ -91,11 +91,31 @@ def test_two_nodes_are_rejected_with_the_reason() -> None:
         LocalDatabase(db_nodes=2)
 
 
-def test_non_loopback_bind_without_password_is_refused_before_starting() -> None:
-    db = LocalDatabase(bind="0.0.0.0")
-    with pytest.raises(SSConfigError, match="without a password"):
-        db.start()
-    assert db.shards == []
+def _up_address() -> str | None:
+    """A non-loopback IPv4 address of this host on an interface that is up."""
+    from sscontainer.db.nodes import host_addresses
+
+    for name, address in host_addresses().items():
+        try:
+            with open(f"/sys/class/net/{name}/operstate") as handle:
+                up = handle.read().strip() in ("up", "unknown")
+        except OSError:
+            up = False
+        if up and not address.startswith("127."):
+            return address
+    return None
+
+
+def test_non_loopback_bind_without_password_serves_remote_clients() -> None:
+    # SmartRedis cannot authenticate, so no password by default: the server's own protected
+    # mode must not refuse clients that come from beyond loopback either
+    address = _up_address()
+    if address is None:
+        pytest.skip("this host has no non-loopback interface that is up")
+    with LocalDatabase(bind="0.0.0.0") as db:
+        conn = redis.Redis(host=address, port=db.addresses[0].port, socket_timeout=5)
+        assert conn.ping()
+        conn.close()
 
 
 def test_password_protected_database(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import stat
 import subprocess
 import sys
 import textwrap
@@ -13,6 +12,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+import redis
 
 from sscontainer import Experiment, Status
 from sscontainer.db.address import interface_address
@@ -125,20 +125,48 @@ def test_busy_port_is_a_clear_error_with_the_server_log(tmp_path: Path) -> None:
     assert not _server_pids(tmp_path)
 
 
-def test_non_loopback_interface_gets_a_generated_password(tmp_path: Path) -> None:
+def test_non_loopback_interface_serves_without_a_password_and_warns_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # SmartRedis cannot authenticate: the default must serve it; the exposure is said once
     ifaces = [name for _, name in socket.if_nameindex() if name != "lo" and _has_ipv4(name)]
     if not ifaces:
         pytest.skip("this host has no non-loopback interface to check the password rule on")
-    exp = Experiment("secure", exp_path=str(tmp_path))
+    exp = Experiment("open", exp_path=str(tmp_path))
     db = exp.create_database(interface=ifaces[0], port=free_port_block(1))
-    assert db.needs_password
-    with pytest.raises(DatabaseError, match="password"):
-        db.shard_configs(str(tmp_path))  # never a non-loopback server without one
-    password = exp._databases.password_for(db)
-    path = tmp_path / ".sscontainer" / "orchestrator.password"
-    assert path.read_text() == password and len(password) >= 32
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert exp._databases.password_for(db) == password  # one per experiment
+    assert not db.needs_password
+    exp.start(db)
+    try:
+        (address,) = db.get_address()
+        assert not address.startswith("127.")
+        host, port = address.rsplit(":", 1)
+        assert redis.Redis(host=host, port=int(port)).ping()  # no AUTH needed
+        assert "SSDB_PASSWORD" not in db.client_env()
+    finally:
+        exp.stop(db)
+    warnings_seen = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert len(warnings_seen) == 1 and address in warnings_seen[0]
+    assert "without a password" in warnings_seen[0]
+
+
+def test_a_given_password_is_required_and_silences_the_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ifaces = [name for _, name in socket.if_nameindex() if name != "lo" and _has_ipv4(name)]
+    if not ifaces:
+        pytest.skip("this host has no non-loopback interface to check the password rule on")
+    exp = Experiment("closed", exp_path=str(tmp_path))
+    db = exp.create_database(interface=ifaces[0], port=free_port_block(1), password="s3cret-pw")
+    exp.start(db)
+    try:
+        host, port = db.get_address()[0].rsplit(":", 1)
+        with pytest.raises(redis.AuthenticationError):
+            redis.Redis(host=host, port=int(port)).ping()
+        assert redis.Redis(host=host, port=int(port), password="s3cret-pw").ping()
+        assert db.client_env()["SSDB_PASSWORD"] == "s3cret-pw"
+    finally:
+        exp.stop(db)
+    assert "warning" not in capsys.readouterr().err
 
 
 def _has_ipv4(ifname: str) -> bool:

@@ -1,4 +1,4 @@
-"""Experiments on the real single-node Slurm cluster: database, array, container, reconnect."""
+"""Experiments on the real multi-node Slurm cluster: database, array, container, reconnect."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sscontainer.db.address import find_free_port
 from sscontainer.settings.containers import ContainerSettings
 from tests.conftest import require_service
 from tests.integration.db_fixtures import free_port_block
-from tests.integration.slurm_support import HOW, slurm_up
+from tests.integration.slurm_support import use_multinode
 
 pytestmark = pytest.mark.slurm
 PY = sys.executable
@@ -23,8 +23,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
-def _slurm() -> None:
-    require_service(slurm_up(), "a Slurm cluster", HOW)
+def _slurm(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_multinode(monkeypatch)
 
 
 def test_producer_consumer_under_slurm(tmp_path: Path) -> None:
@@ -113,7 +113,7 @@ def test_containerized_model_under_srun(tmp_path: Path) -> None:
 
 def test_cluster_database_jobs_report_their_addresses(tmp_path: Path) -> None:
     exp = Experiment("clu", exp_path=str(tmp_path), launcher="slurm")
-    db = exp.create_database(port=free_port_block(3), db_nodes=3)
+    db = exp.create_database(port=free_port_block(3), db_nodes=3, interface="auto")
     exp.start(db)
     try:
         for i in range(3):

@@ -1,4 +1,4 @@
-"""Real jobs on the single-node Slurm cluster from .ci/slurm-up.sh."""
+"""Real jobs on the multi-node Slurm cluster from .ci/slurm-multinode.sh."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -17,8 +17,7 @@ from sscontainer.launchers.slurm import SlurmLauncher
 from sscontainer.launchers.slurm_query import parse_scontrol_records
 from sscontainer.launchers.step import Resources, Step
 from sscontainer.status import Status
-from tests.conftest import require_service
-from tests.integration.slurm_support import HOW, slurm_up
+from tests.integration.slurm_support import use_multinode
 
 pytestmark = pytest.mark.slurm
 
@@ -30,9 +29,10 @@ DUMP = (
 
 
 @pytest.fixture(scope="module")
-def launcher() -> SlurmLauncher:
-    require_service(slurm_up(), "a Slurm cluster", HOW)
-    return SlurmLauncher(poll_interval=0.2)
+def launcher() -> Iterator[SlurmLauncher]:
+    with pytest.MonkeyPatch.context() as patch:
+        use_multinode(patch)  # SLURM_CONF for the launcher and the scontrol calls below
+        yield SlurmLauncher(poll_interval=0.2)
 
 
 def make_step(tmp_path: Path, name: str, argv: Sequence[str], **over: object) -> Step:
@@ -202,3 +202,33 @@ def test_unknown_and_malformed_handles(launcher: SlurmLauncher) -> None:
     assert "MinJobAge" in info.detail
     with pytest.raises(LauncherError, match="not a Slurm job handle"):
         launcher.status("1; scancel --user root")
+
+
+class CountingSlurmLauncher(SlurmLauncher):
+    """The real launcher, counting the scheduler commands it runs."""
+
+    def __init__(self) -> None:
+        super().__init__(poll_interval=0.2)
+        self.commands: list[str] = []
+
+    def _run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        self.commands.append(argv[0])
+        return super()._run(*argv, check=check)
+
+
+def test_a_status_poll_of_many_jobs_is_one_scheduler_call(
+    launcher: SlurmLauncher, tmp_path: Path
+) -> None:
+    counting = CountingSlurmLauncher()
+    steps = [make_step(tmp_path, f"s{i}", ["sleep", "60"]) for i in range(12)]
+    handles = counting.start_array(steps, name="sleepers")
+    try:
+        for handle in handles:
+            reach(counting, handle, Status.RUNNING)
+        time.sleep(0.5)  # past the poll interval: the next question is a poll of its own
+        counting.commands.clear()
+        assert {counting.status(h).status for h in handles} == {Status.RUNNING}
+        assert counting.commands == ["squeue"]
+    finally:
+        subprocess.run(["scancel", handles[0].split("_")[0]], check=False)
+        finish(counting, handles)

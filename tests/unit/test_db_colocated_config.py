@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 
 import pytest
 
@@ -33,7 +34,7 @@ def test_addresses_and_lock_paths() -> None:
     assert uds.lock_path == "/shared/db.sock.lock"
     tcp = ColocatedConfig(transport="tcp", port=6780)
     assert tcp.ssdb == "127.0.0.1:6780"
-    assert tcp.lock_path.endswith("sscontainer-colo-db-6780.lock")
+    assert tcp.lock_path.endswith(f"sscontainer-colo-{socket.gethostname()}-db-6780.lock")
 
 
 def test_shard_config_for_each_transport() -> None:

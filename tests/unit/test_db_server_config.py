@@ -1,4 +1,4 @@
-"""Shard config files: content, validation and the loopback/password rule."""
+"""Shard config files: content, validation, the launch token."""
 
 from __future__ import annotations
 
@@ -47,10 +47,22 @@ def test_cluster_config_with_password() -> None:
 
 
 @pytest.mark.parametrize("bind", [("0.0.0.0",), ("10.1.2.3",), ("127.0.0.1", "192.168.1.4")])
-def test_non_loopback_needs_a_password(bind: tuple[str, ...]) -> None:
-    with pytest.raises(SSConfigError, match="without a password"):
-        ShardConfig(port=7003, bind=bind)
-    ShardConfig(port=7003, bind=bind, password="secret")  # fine with one
+def test_non_loopback_without_a_password_is_allowed(bind: tuple[str, ...]) -> None:
+    # SmartRedis cannot authenticate: the password rule lives in db/access.py, not here
+    lines = render_config(ShardConfig(port=7003, bind=bind)).splitlines()
+    assert "bind " + " ".join(bind) in lines
+    assert not any(line.startswith("requirepass") for line in lines)
+    assert "protected-mode no" in lines  # else the server itself refuses remote clients
+    assert "protected-mode no" not in render_config(ShardConfig(port=7003, password="pw"))
+
+
+def test_launch_token_is_rendered_and_checked() -> None:
+    lines = render_config(ShardConfig(port=7004, token="ab12-0")).splitlines()
+    assert "syslog-ident sscontainer-ab12-0" in lines
+    with pytest.raises(SSConfigError, match="launch token"):
+        ShardConfig(port=7004, token="a b")
+    with pytest.raises(SSConfigError, match="managed by sscontainer"):
+        ShardConfig(port=7004, extra={"syslog-ident": "x"})
 
 
 @pytest.mark.parametrize(

@@ -118,3 +118,13 @@ def test_exit_file_fallback() -> None:
     unknown = q.job_info_from_exit_file(None)
     assert unknown.status is Status.FAILED and unknown.returncode is None
     assert "MinJobAge" in unknown.detail
+
+
+def test_node_of_a_record_and_node_addresses() -> None:
+    assert q.node_of_record({"BatchHost": "n3"}) == "n3"
+    assert q.node_of_record({"BatchHost": "(null)"}) == ""
+    assert q.node_of_record({}) == ""
+    text = "n1|10.0.0.11\nn2|10.0.0.12\nn1|10.0.0.11\nlocalhost|\n"
+    assert q.parse_node_addresses(text) == {
+        "n1": "10.0.0.11", "n2": "10.0.0.12", "localhost": "localhost",
+    }

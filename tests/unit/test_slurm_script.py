@@ -14,7 +14,7 @@ import pytest
 
 from sscontainer.errors import InvalidNameError, SSConfigError
 from sscontainer.launchers.runtimes import wrap_argv
-from sscontainer.launchers.slurm import (
+from sscontainer.launchers.slurm_script import (
     directive_lines,
     render_array_script,
     render_batch_script,
@@ -106,6 +106,16 @@ def test_directive_grouping_and_resource_defaults() -> None:
         resources=Resources(nodes=1, ntasks=2, tasks_per_node=2, gpus=1), batch_args=("-n", "8"),
     )  # fmt: skip
     assert resource_directives(step) == ["--nodes=1", "--ntasks-per-node=2", "--gpus=1"]
+
+
+def test_a_host_list_becomes_the_allocation_nodelist() -> None:
+    def step(batch: tuple[str, ...]) -> Step:
+        return Step(name="s", entity_type="Model", argv=("true",), cwd="/r", out="/r/o",
+                    err="/r/e", resources=Resources(hostlist=("n3", "n4")), batch_args=batch)
+
+    assert resource_directives(step(())) == ["--nodelist=n3,n4"]
+    assert resource_directives(step(("-w", "n1"))) == []  # batch settings' own choice wins
+    assert resource_directives(step(("--nodelist=n1",))) == []
 
 
 def test_hostile_values_arrive_literally_when_the_script_runs(tmp_path: Path) -> None:
