@@ -116,11 +116,16 @@ def record_launch(
 
 
 def record_plan(exp_path: str, experiment: str, planned: list[tuple[str, str]]) -> None:
-    """Every entity a run means to start (name, type): status lists the ones never started."""
+    """Every entity a run means to start (name, type): status lists the ones never started.
+
+    Entries of launches that ended (an earlier run's) are dropped: the manifest now tells
+    this run's story. Those not known to have ended are kept for ``stop`` to find."""
 
     def change(data: dict[str, Any]) -> None:
         data["experiment"] = experiment
         data["planned"] = [{"name": n, "entity_type": t} for n, t in planned]
+        # a new run: how the last one ended is no longer the news (what may still run stays)
+        data["entries"] = [e for e in data["entries"] if e.get("status") is None]
 
     _update(exp_path, change)
 

@@ -131,10 +131,11 @@ def run(
 @user_errors
 def generate(experiment_file: str, launcher: str | None, overwrite: bool, quiet: bool) -> None:
     """Write every entity's run directory without running anything."""
-    from .images import write_plan_specs
+    from .images import images_dir, write_plan_specs
 
     plan = load_plan(experiment_file, launcher)
-    _generate(plan, overwrite)
+    images_dir(plan)  # checked before any run directory is written
+    _generate(plan, overwrite, rerun=True)
     folders = write_plan_specs(plan)
     if not quiet:
         click.echo(f"generated {len(plan.entities)} entities under {plan.exp.exp_path}")

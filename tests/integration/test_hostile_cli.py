@@ -78,6 +78,31 @@ def test_names_of_sscontainers_own_directories_are_refused(tmp_path: Path, name:
     one_line_error(cli("run", str(write(tmp_path, doc))), "reserved")
 
 
+def test_generate_never_writes_into_a_projects_own_images_directory(tmp_path: Path) -> None:
+    (tmp_path / "images" / "model").mkdir(parents=True)
+    (tmp_path / "images" / "model" / "Dockerfile").write_text("FROM my-own-base\n")
+    doc = {"name": "e", "path": "out", "models": [{"name": "m", "exe": PY}]}
+    assert cli("generate", "-q", str(write(tmp_path, doc))).returncode == 0  # elsewhere: fine
+    doc["path"] = "."
+    one_line_error(cli("generate", str(write(tmp_path, doc))), "sscontainer did not make it")
+    assert (tmp_path / "images" / "model" / "Dockerfile").read_text() == "FROM my-own-base\n"
+    assert not (tmp_path / "m").exists()  # refused before any run directory was written
+
+
+def test_a_rerun_reports_this_runs_outcome_not_the_last(tmp_path: Path) -> None:
+    flag = tmp_path / "fail-now"
+    doc = {"name": "e", "models": [
+        {"name": "m", "exe": PY, "args": ["-c", f"import os, sys; sys.exit(os.path.exists({str(flag)!r}))"]},
+        {"name": "n", "exe": PY, "args": ["-c", "pass"], "after": ["m"]},
+    ]}
+    path = write(tmp_path, doc)
+    assert cli("run", "-q", str(path)).returncode == 0
+    flag.write_text("")
+    assert cli("run", "-q", str(path)).returncode == 1
+    rows = {line.split("|")[2].strip(): line for line in cli("status", str(path)).stdout.splitlines()[2:]}
+    assert "Failed" in rows["m"] and "NeverStarted" in rows["n"]
+
+
 def test_rerun_keeps_user_edits(tmp_path: Path) -> None:
     doc = {"name": "e", "models": [{"name": "m", "exe": PY, "args": ["-c", "print(1)"]}]}
     path = write(tmp_path, doc)
