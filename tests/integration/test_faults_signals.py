@@ -157,3 +157,42 @@ def test_nohup_keeps_the_run_going(tmp_path: Path) -> None:
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-v"]))
+
+
+def test_sigterm_to_an_api_driver_leaves_no_process(tmp_path: Path) -> None:
+    """A Python driver (no CLI, no subreaper) ends the same way: SIGTERM stops it all."""
+    require_server()
+    from sscontainer.db.address import find_free_port
+    from tests.integration.fault_support import SETSID_CHILD, SLEEPER
+
+    script = tmp_path / "driver.py"
+    script.write_text(
+        "import sys\n"
+        "from sscontainer import Experiment\n"
+        f"exp = Experiment('api', exp_path={str(tmp_path / 'exp')!r})\n"
+        f"db = exp.create_database(port={find_free_port()})\n"
+        f"escaper = exp.create_model('escaper', exp.create_run_settings(sys.executable, ['-c', {SETSID_CHILD!r}]))\n"
+        f"colo = exp.create_model('colo', exp.create_run_settings(sys.executable, ['-c', {SLEEPER!r}]))\n"
+        "colo.colocate_db_uds()\n"
+        "exp.generate(escaper, colo)\n"
+        "exp.start(db)\n"
+        "exp.start(escaper, colo, block=True)\n"
+    )
+    tag = new_tag()
+    driver = subprocess.Popen([PY, str(script)], env=driver_env(tmp_path, tag),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              start_new_session=True)
+    try:
+        wait_ready(tmp_path / "exp", 2, driver)
+        running = live_processes(tmp_path, tag)
+        driver.send_signal(signal.SIGTERM)
+        _out, err = driver.communicate(timeout=120)
+        assert driver.returncode == 128 + signal.SIGTERM, err
+        assert "Traceback" not in err
+        left = settle_count(tmp_path, tag)
+        print(f"API driver, SIGTERM: {len(running)} processes before, {len(left)} after")
+        assert left == []
+    finally:
+        kill_all(tmp_path, tag)
+        driver.kill()
+        driver.wait()
