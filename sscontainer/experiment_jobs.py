@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -39,7 +38,7 @@ from .manifest import entry_for, record_end, record_launch
 from .placement import Planner
 from .settings.smartsim_containers import Container
 from .status import Status
-from .stopping import stop_jobs, sweep_leftovers
+from .stopping import stderr_line, stop_jobs, sweep_leftovers
 from .summary import launch_summary
 
 Entity = Model | Ensemble | Orchestrator
@@ -270,9 +269,9 @@ class JobControl:
         except (OSError, SSContainerError) as exc:
             if not getattr(self, "_state_warned", False):
                 self._state_warned = True
-                print(f"sscontainer: warning: cannot update {self.exp_path}/.sscontainer "
-                      f"({exc}): `sscontainer status` will not show what happens from now on",
-                      file=sys.stderr)
+                stderr_line(f"sscontainer: warning: cannot update {self.exp_path}/.sscontainer "
+                            f"({exc}): `sscontainer status` will not show what happens from "
+                            "now on")
 
     def _stop_jobs(self, jobs: Iterable[Job]) -> None:
         stop_jobs(jobs, self.exp_path)

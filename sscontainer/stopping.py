@@ -24,16 +24,38 @@ SLOW = 1.0  # seconds: a stop that takes longer reports when it is done
 Progress = Callable[[str], None]
 
 
+_quiet = False  # the CLI's --quiet: progress lines are left out (problems are not)
+
+
+def set_quiet(quiet: bool = True) -> None:
+    global _quiet
+    _quiet = quiet
+
+
+def stderr_line(text: str) -> None:
+    """A line on stderr that cannot fail: after SIGHUP the terminal is gone (EIO), and a
+    stop must not end half-way over a message nobody can read."""
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
 def say(message: str) -> None:
-    """Progress on stderr (``--quiet`` and the API's users keep it: stopping is rare)."""
-    print(f"sscontainer: {message}", file=sys.stderr, flush=True)
+    """Progress on stderr, unless the CLI was asked to be quiet."""
+    if not _quiet:
+        stderr_line(f"sscontainer: {message}")
+
+
+def _problem(message: str) -> None:
+    stderr_line(f"sscontainer: {message}")
 
 
 def _stop_one(job: Job, grace: float) -> None:
     try:
         job.launcher.stop(job.handle, grace)
     except SSContainerError as exc:
-        say(f"could not stop {job.name}: {exc}")
+        _problem(f"could not stop {job.name}: {exc}")
 
 
 def stop_jobs(
@@ -50,7 +72,7 @@ def stop_jobs(
         try:
             mark_cancelled(exp_path, [(j.name, j.handle) for j in running])
         except (OSError, SSContainerError) as exc:  # a read-only experiment dir: stop anyway
-            say(f"could not note the stop in the manifest ({exc})")
+            _problem(f"could not note the stop in the manifest ({exc})")
     started = time.monotonic()
     groups: dict[int, list[Job]] = {}
     for job in running:
@@ -78,7 +100,7 @@ def _stop_many(
     try:
         many([j.handle for j in group], grace, progress)
     except SSContainerError as exc:
-        say(f"could not stop {', '.join(j.name for j in group)}: {exc}")
+        _problem(f"could not stop {', '.join(j.name for j in group)}: {exc}")
 
 
 def sweep_leftovers(

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from ..errors import SchemaError, SSConfigError, SSContainerError
+from ..stopping import set_quiet
 from ..version import __version__
 from .loader import Plan, experiment_dir, load_plan
 from .runner import run_to_end
@@ -120,6 +121,7 @@ def run(
             plan.exp.build(*entities, quiet=quiet)
     if not quiet:
         click.echo(f"running {plan.exp.name} with the {plan.exp.launcher} launcher")
+    set_quiet(quiet)
     sys.exit(run_to_end(plan, quiet))
 
 
@@ -180,6 +182,7 @@ def stop(exp_dir: str, quiet: bool) -> None:
     """Stop everything an experiment started that is still running."""
     from ..experiment import Experiment
 
+    set_quiet(quiet)
     exp = Experiment.reconnect(experiment_dir(exp_dir))
     running = exp.jobs.running()
     exp.stop()

@@ -15,6 +15,7 @@ from ..jobs import Job
 from ..launchers.process_marks import become_subreaper
 from ..manifest import record_plan
 from ..status import Status
+from ..stopping import stderr_line
 from .loader import Plan
 
 Echo = Callable[[str], None]
@@ -104,18 +105,21 @@ def run_to_end(plan: Plan, quiet: bool = False, echo: Echo = click.echo) -> int:
                      f"{', '.join(plan.database.get_address())}")
         code = 0 if run_plan(plan, echo, quiet=quiet) else 1
     except KeyboardInterrupt:
-        click.echo("sscontainer: interrupted: every launched entity was stopped", err=True)
+        stderr_line("sscontainer: interrupted: every launched entity was stopped")
         code = INTERRUPTED
     except DriverTerminated as exc:
-        click.echo(f"sscontainer: terminated by {exc.signame}: every launched entity was "
-                   "stopped", err=True)
+        stderr_line(f"sscontainer: terminated by {exc.signame}: every launched entity was "
+                    "stopped")
         code = int(exc.code or 1)
     finally:
         if plan.database is not None:
             exp._retire(plan.database)
         for leftover in exp._sweep():
-            click.echo(f"sscontainer: warning: stopped {leftover}, left running by an ended "
-                       "entity", err=True)
-    echo(exp.summary())
-    echo(f"outputs: {exp.exp_path}")
+            stderr_line(f"sscontainer: warning: stopped {leftover}, left running by an ended "
+                        "entity")
+    try:  # after SIGHUP the terminal may be gone: the exit status still tells
+        echo(exp.summary())
+        echo(f"outputs: {exp.exp_path}")
+    except OSError:
+        pass
     return code

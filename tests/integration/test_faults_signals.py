@@ -196,3 +196,23 @@ def test_sigterm_to_an_api_driver_leaves_no_process(tmp_path: Path) -> None:
         kill_all(tmp_path, tag)
         driver.kill()
         driver.wait()
+
+
+def test_sighup_with_the_terminal_gone_still_stops_everything(tmp_path: Path) -> None:
+    """After a hang-up the driver's output goes nowhere (writes fail): the stop goes on."""
+    require_server()
+    yaml_path, exp_dir, ready = hostile_experiment(tmp_path, members=1)
+    tag = new_tag()
+    driver = start_driver(tmp_path, yaml_path, tag)
+    try:
+        wait_ready(exp_dir, ready, driver)
+        assert driver.stdout is not None and driver.stderr is not None
+        driver.stdout.close()  # every write the driver makes from now on fails (EPIPE)
+        driver.stderr.close()
+        driver.send_signal(signal.SIGHUP)
+        assert driver.wait(timeout=120) == 128 + signal.SIGHUP
+        assert settle_count(tmp_path, tag) == []
+    finally:
+        kill_all(tmp_path, tag)
+        driver.kill()
+        driver.wait()
