@@ -6,6 +6,7 @@ README lists where sscontainer deliberately differs.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -300,7 +301,7 @@ class Experiment(JobControl):
                 launchers[entry.launcher] = make_launcher(entry.launcher)
             job = adopt_entry(entry, launchers[entry.launcher])
             if not job.status.is_terminal:
-                job.on_end = exp._record_end
+                job.on_end = functools.partial(exp._record_end, outputs_are_ours=False)
             exp._jobs.add(job)
         return exp
 

@@ -249,7 +249,11 @@ class JobControl:
         mark = getattr(job.launcher, "mark", None)
         self._state_write(lambda: record_launch(self.exp_path, self.name, entry_for(job), mark))
 
-    def _record_end(self, job: Job) -> None:
+    def _record_end(self, job: Job, outputs_are_ours: bool = True) -> None:
+        """Note a job's end; ``outputs_are_ours``: this driver launched it and sees it end
+        now, so what is in its run directory is its output (a later driver, e.g. `status`,
+        cannot tell that from a user's edits since, and leaves the record as it was)."""
+
         def write() -> None:
             end = job.end_time or 0.0
             final = record_end(
@@ -257,7 +261,7 @@ class JobControl:
             )
             if final == Status.CANCELLED.value:  # a stop was asked for: by us or another shell
                 job.status = Status.CANCELLED
-            if not is_database_job(job):  # its outputs are the run's, not a user's edits
+            if outputs_are_ours and not is_database_job(job):
                 ownership.refresh(self.exp_path, job.step.cwd)
 
         self._state_write(write)
