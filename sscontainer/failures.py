@@ -7,6 +7,7 @@ n2)`` under Slurm, ``(job 4711 on myhost)`` for a local process (the handle is i
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Sequence
 from typing import Any
@@ -48,9 +49,9 @@ def failure_report(job: Any, limit: int = TAIL_LINES) -> str:
     text = f"{job.name}: {job.status.value}{code} after {job.run_time:.2f} s ({job_place(job)})"
     path, lines = tail([job.step.err, job.step.out], limit)
     if lines:
-        text += f"; last lines of {path}:\n" + "\n".join(
+        text += f"; last lines of {os.path.basename(path)}:\n" + "\n".join(
             f"  | {line}" for line in lines
-        )
+        ) + f"\n  (the whole log: {path})"
     else:
         text += f"; it wrote nothing to {job.step.err}"
     return text
