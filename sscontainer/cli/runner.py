@@ -12,7 +12,7 @@ from ..entities.model import Model
 from ..failures import failure_report
 from ..interrupts import DriverTerminated
 from ..jobs import Job
-from ..launchers.process_marks import become_subreaper
+from ..launchers.process_marks import become_subreaper, is_subreaper, reap_orphans
 from ..manifest import record_plan
 from ..status import Status
 from ..stopping import stderr_line
@@ -59,6 +59,8 @@ def run_plan(plan: Plan, echo: Echo, quiet: bool = False, interval: float = 10.0
             if not running:
                 continue
             done = exp.jobs.wait_any(running, interval)
+            if is_subreaper():  # orphans of the entities that ended meanwhile: no zombies
+                reap_orphans(int(j.handle) for j in exp.jobs.all() if j.handle.isdigit())
             if not done and not quiet:  # progress while nothing ends
                 finished = sum(1 for j in exp.jobs.all() if j.status.is_terminal)
                 names = ", ".join(f"{j.name} ({j.status.value})" for j in running)

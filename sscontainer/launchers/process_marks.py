@@ -160,9 +160,10 @@ def adopted_orphans(exclude: Iterable[int]) -> list[int]:
 def reap_orphans(exclude: Iterable[int]) -> None:
     """Collect the exit status of adopted orphans that ended (never of ``exclude``)."""
     me = os.getpid()
+    own_sid = os.getsid(0)
     skip = set(exclude)
-    for pid, (state, ppid, _sid) in _processes().items():
-        if ppid == me and state == "Z" and pid not in skip:
+    for pid, (state, ppid, sid) in _processes().items():
+        if ppid == me and state == "Z" and sid != own_sid and pid not in skip:
             try:
                 os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:

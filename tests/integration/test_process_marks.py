@@ -96,3 +96,33 @@ def test_marks_work_as_a_plain_user_and_never_reach_others() -> None:
     finally:
         other.kill()
         other.wait()
+
+
+SUBREAPER = textwrap.dedent("""
+    import os, subprocess, sys, time
+    from sscontainer.launchers import process_marks as marks
+    assert marks.become_subreaper()
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import os, time\\n"
+         "if os.fork() == 0:\\n"
+         "    os.environ.clear(); os.execv('/bin/sleep', ['sleep', '60'])\\n"
+         "os._exit(0)"],
+        start_new_session=True)
+    child.wait()
+    time.sleep(0.5)
+    orphans = marks.adopted_orphans([child.pid])
+    marks.sweep(lambda: marks.adopted_orphans([child.pid]), 1.0)
+    time.sleep(0.2)
+    marks.reap_orphans([child.pid])
+    zombies = [p for p, (state, ppid, _s) in marks._processes().items()
+               if ppid == os.getpid() and state == "Z"]
+    print(len(orphans), len(marks.adopted_orphans([child.pid])), len(zombies))
+""")
+
+
+def test_a_subreaper_driver_finds_reaps_and_ends_orphans_without_marks() -> None:
+    """An orphan with no mark (its environment emptied) becomes the driver's child."""
+    done = subprocess.run([sys.executable, "-c", SUBREAPER], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert [int(n) for n in done.stdout.split()] == [1, 0, 0]
