@@ -6,9 +6,11 @@ README lists where sscontainer deliberately differs.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import shutil
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -59,6 +61,12 @@ def _resolve_launcher(launcher: str) -> str:
     return launcher
 
 
+def _flush_at_exit(ref: weakref.ref[Experiment]) -> None:
+    exp = ref()
+    if exp is not None:
+        exp._flush_outputs()
+
+
 class Experiment(JobControl):
     """A workflow: its entities, their run directories and their jobs.
 
@@ -80,6 +88,9 @@ class Experiment(JobControl):
         self._mark = new_token()  # in every local process's environment: see process_marks
         self._old_marks: list[str] = []
         self._planned: list[tuple[str, str]] = []  # the CLI's entities: never-started rows
+        self._pending_outputs: dict[str, Any] = {}
+        self._outputs_flushed = 0.0
+        atexit.register(_flush_at_exit, weakref.ref(self))  # a driver that ends without waiting
         self._interrupts = InterruptGuard(self._stop_everything)
         self._databases = Databases(self.exp_path)
         self._planner = Planner(self.name, self.exp_path, self._launcher_name)

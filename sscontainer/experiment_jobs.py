@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -42,6 +43,7 @@ from .stopping import stderr_line, stop_jobs, sweep_leftovers
 from .summary import launch_summary
 
 Entity = Model | Ensemble | Orchestrator
+OUTPUTS_FLUSH_S = 1.0  # ended jobs' outputs are recorded at most this often (and at the end)
 logger = get_logger("sscontainer.experiment")
 
 
@@ -58,6 +60,8 @@ class JobControl:
     _planner: Planner
     _mark: str  # this driver's process mark (launchers/process_marks.py)
     _old_marks: list[str]  # earlier drivers' (reconnect): their leftovers are ours to end
+    _pending_outputs: dict[str, Any]  # run directory snapshots of jobs that just ended
+    _outputs_flushed: float
 
     @property
     def launcher(self) -> str:
@@ -185,6 +189,7 @@ class JobControl:
                     launched.extend(self._launch(entity, launcher, db_env))
             if block:
                 self._jobs.wait([j for j in self._jobs.running() if not is_database_job(j)])
+                self._flush_outputs()
         except KeyboardInterrupt:
             if kill_on_interrupt:
                 self._stop_jobs(launched)
@@ -261,10 +266,19 @@ class JobControl:
             )
             if final == Status.CANCELLED.value:  # a stop was asked for: by us or another shell
                 job.status = Status.CANCELLED
-            if outputs_are_ours and not is_database_job(job):
-                ownership.refresh(self.exp_path, job.step.cwd)
 
         self._state_write(write)
+        if outputs_are_ours and not is_database_job(job):
+            self._pending_outputs.update(ownership.snapshots(self.exp_path, [job.step.cwd]))
+            if time.monotonic() - self._outputs_flushed > OUTPUTS_FLUSH_S:
+                self._flush_outputs()
+
+    def _flush_outputs(self) -> None:
+        """Record the outputs of the jobs that ended (batched: one write for many ends)."""
+        self._outputs_flushed = time.monotonic()
+        if self._pending_outputs:
+            shots, self._pending_outputs = self._pending_outputs, {}
+            self._state_write(lambda: ownership.store(self.exp_path, shots))
 
     def _state_write(self, write: Callable[[], object]) -> None:
         """Write the experiment's records; a read-only directory is said once, not fatal."""
@@ -285,6 +299,7 @@ class JobControl:
         stop_jobs(self._jobs.running(), self.exp_path)
         self._databases.stop_all()
         self._sweep()
+        self._flush_outputs()
 
     def _sweep(self) -> list[str]:
         children = [int(j.handle) for j in self._jobs.all()
@@ -304,6 +319,7 @@ class JobControl:
             stop_jobs([j for j in jobs if j is not None], self.exp_path)
             for orch in [e for e in checked if isinstance(e, Orchestrator)]:
                 self._databases.stop(orch)
+        self._flush_outputs()
         release = getattr(self._launcher, "release", None)
         if callable(release) and not self._jobs.running():  # nothing left on its network
             release(self._planner.labels(self.name))
@@ -340,6 +356,7 @@ class JobControl:
         try:
             pending = [j for j in self._jobs.running() if not is_database_job(j)]
             self._jobs.wait(pending, interval=interval, on_tick=tick)
+            self._flush_outputs()
         except KeyboardInterrupt:
             if kill_on_interrupt:
                 self._stop_jobs(self._jobs.running())
@@ -365,6 +382,7 @@ class JobControl:
         for name in self._job_names(self._check_entities(entities)):
             job = self._jobs.get(name)
             statuses.append(Status.NEVER_STARTED if job is None else job.refresh())
+        self._flush_outputs()
         return statuses
 
     def get_returncodes(self, *entities: Entity) -> list[int | None]:

@@ -67,6 +67,7 @@ def run_plan(plan: Plan, echo: Echo, quiet: bool = False, interval: float = 10.0
                 echo(f"[{time.monotonic() - started:6.1f} s] {finished} ended; waiting on {names}")
             for job in done:
                 note(job)
+            exp._flush_outputs()
             running = [j for j in running if j not in done]
             for name, entity in plan.entities.items():
                 if name in outcome or name in waiting:

@@ -94,14 +94,22 @@ def record(exp_path: str, *paths: str) -> None:
         _change(exp_path, lambda data: data["dirs"].update(shots))
 
 
-def refresh(exp_path: str, path: str) -> None:
-    """A job that ran in ``path`` ended: its outputs are sscontainer's too (only for a
-    directory sscontainer made; a user's directory stays the user's)."""
-    key = _key(exp_path, path)
-    if not os.path.isdir(path) or key not in load(exp_path)["dirs"]:
-        return
-    shot = _shot(path)
-    _change(exp_path, lambda data: data["dirs"].__setitem__(key, shot))
+def snapshots(exp_path: str, paths: list[str]) -> dict[str, Snapshot | str]:
+    """What the directories at ``paths`` hold now, by record key (taken when a job that ran
+    there ended: its outputs are sscontainer's too)."""
+    return {_key(exp_path, p): _shot(p) for p in paths if os.path.isdir(p)}
+
+
+def store(exp_path: str, shots: dict[str, Snapshot | str]) -> None:
+    """Keep ``shots`` for the directories sscontainer made (a user's stays the user's)."""
+
+    def change(data: dict[str, Any]) -> None:
+        for key, shot in shots.items():
+            if key in data["dirs"]:
+                data["dirs"][key] = shot
+
+    if shots:
+        _change(exp_path, change)
 
 
 def edits(recorded: Any, path: str) -> list[str]:
