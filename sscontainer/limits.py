@@ -25,6 +25,7 @@ MAX_SHOWN = 60  # characters of a bad value quoted in a message
 MAX_TEXT_BYTES = 128 * 1024  # one argument, parameter or environment value
 # kernel interfaces and device trees: an experiment never belongs there
 SYSTEM_DIRS = ("/proc", "/sys", "/dev")
+SHARED_MEMORY = "/dev/shm"
 
 
 def shown(value: Any, limit: int = MAX_SHOWN) -> str:
@@ -114,6 +115,8 @@ def check_path(path: str, what: str) -> str:
             )
     real = os.path.realpath(path)
     for system in SYSTEM_DIRS:
+        if real.startswith(SHARED_MEMORY + os.sep):
+            break  # a tmpfs: a fine place for scratch experiments
         if real == system or real.startswith(system + os.sep):
             raise SSConfigError(
                 f"{what} {path} is under {system}, a kernel interface, not a place for "
