@@ -1,8 +1,12 @@
 """The launch manifest: ``<exp_path>/.sscontainer/manifest.json``.
 
-Every launch is recorded (entity, launcher, handle, image, start time, files),
-so ``sscontainer status``/``stop`` and ``Experiment.reconnect`` can find what an
-earlier driver started after that driver is gone.
+Every launch is recorded (entity, launcher, handle, image, start time, files, and
+what proves its process's identity later: start time and mark), so ``sscontainer
+status``/``stop`` and ``Experiment.reconnect`` can find what an earlier driver started
+after that driver is gone. Also kept: each driver's process mark (``stop`` ends what
+they left behind), the entities a CLI run planned (``status`` lists those never
+started), and whether a stop was asked for (whoever sees the end reports Cancelled).
+Every entry read back is checked field by field: nothing is acted on for a damaged one.
 """
 
 from __future__ import annotations
