@@ -113,12 +113,15 @@ class Experiment(JobControl):
         container: Any = None,
         **kwargs: Any,
     ) -> RunSettings:
-        """``RunSettings`` for this launcher (``run_command="auto"``: ``srun`` under Slurm)."""
-        if self._launcher_name == "docker":
-            if container is None:
-                container = self.default_container  # the exe lives in the image, not here
-            elif isinstance(container, Container):
-                container = container.to_container_settings()
+        """``RunSettings`` for this launcher (``run_command="auto"``: ``srun`` under Slurm).
+
+        Under the docker and slurm launchers a model runs in a container: without
+        ``container`` it gets the experiment's default image (its exe lives there).
+        """
+        if isinstance(container, Container):
+            container = container.to_container_settings()
+        if container is None and self._launcher_name in ("docker", "slurm"):
+            container = self.default_container  # the exe lives in the image, not here
         return create_run_settings(
             self._launcher_name, exe, exe_args, run_command, run_args, env_vars,
             container=container, **kwargs,

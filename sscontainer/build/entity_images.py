@@ -29,7 +29,8 @@ def container_of(model: Model) -> ContainerSettings:
 
 
 def model_image_spec(model: Model, context_dir: str | Path) -> ContainerSpec | None:
-    """The spec to build for ``model``; None when it names an existing image."""
+    """The spec to build for ``model``; None when it names an existing image (or runs
+    on the host: runtime ``none``)."""
     container = container_of(model)
     if not container.needs_build:
         return None
@@ -67,7 +68,8 @@ class EntityImages:
             )
         return context.tag
 
-    def _build(self, spec: ContainerSpec) -> str:
+    def spec_image(self, spec: ContainerSpec) -> str:
+        """The Docker tag of ``spec``: found, or built when ``build_missing``."""
         key = repr(spec)
         if key not in self._tags and not self.build_missing:
             self._tags[key] = self._existing(spec)
@@ -83,9 +85,13 @@ class EntityImages:
         spec = model_image_spec(model, self.context_dir)
         if spec is None:
             image = container_of(model).image
-            assert image is not None  # needs_build is False only with an image
+            if image is None:
+                raise SSConfigError(
+                    f"model {model.name!r} runs on the host (container runtime 'none'): "
+                    "it has no image"
+                )
             return image
-        return self._build(spec)
+        return self.spec_image(spec)
 
     def orchestrator_image(self, base: str | None = None) -> str:
-        return self._build(orchestrator_spec(base))
+        return self.spec_image(orchestrator_spec(base))

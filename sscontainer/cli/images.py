@@ -19,7 +19,8 @@ def plan_specs(plan: Plan) -> dict[str, ContainerSpec]:
     from ..specs.entities import orchestrator_spec
 
     specs: dict[str, ContainerSpec] = {}
-    if plan.database is not None:
+    on_host = plan.container is not None and plan.container.on_host  # runtime "none"
+    if plan.database is not None and not on_host:
         spec = orchestrator_spec()
         specs[repr(spec)] = spec
     for entity in plan.entities.values():
@@ -70,8 +71,13 @@ def write_plan_specs(plan: Plan) -> list[str]:
 
 
 def build_plan(plan: Plan, formats: str, no_cache: bool, quiet: bool) -> list[tuple[str, str]]:
-    """Build the plan's images; returns (entity, image or message) rows."""
-    from ..build.apptainer import build_sif
+    """Build the plan's images; returns (entity, image) rows.
+
+    ``apptainer`` builds each SIF from its definition file (Apptainer's own build);
+    ``both`` builds the Docker images, then converts them (``docker-daemon://``).
+    """
+    from ..build.entity_images import EntityImages
+    from ..build.sif_images import SifImages
 
     rows: list[tuple[str, str]] = []
     if formats in ("docker", "both"):
@@ -79,9 +85,10 @@ def build_plan(plan: Plan, formats: str, no_cache: bool, quiet: bool) -> list[tu
         for name, tag in plan.exp.build(*entities, no_cache=no_cache, quiet=quiet).items():
             rows.append((name, tag))
     if formats in ("apptainer", "both"):
+        docker = EntityImages(plan.base_dir, no_cache=no_cache, quiet=quiet)
+        sifs = SifImages(docker)
         for spec in plan_specs(plan).values():
-            out = os.path.join(plan.exp.exp_path, ".sscontainer", "images")
-            result = build_sif(spec, out, context_dir=plan.base_dir, quiet=quiet)
+            result = sifs.build(spec, via_docker=formats == "both")
             rows.append((spec.name, str(result.path) if result.available else result.message))
     return rows
 

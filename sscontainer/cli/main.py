@@ -106,13 +106,19 @@ def _generate(plan: Plan, overwrite: bool, rerun: bool = False) -> None:
 @launcher_option
 @click.option("--overwrite", is_flag=True, help="Replace run directories left by an earlier run.")
 @click.option("--build", "build_images", is_flag=True, help="Build missing images first.")
+@click.option("--base-image", default=None, help="Base image for every model image.")
 @quiet_option
 @user_errors
 def run(
-    experiment_file: str, launcher: str | None, overwrite: bool, build_images: bool, quiet: bool
+    experiment_file: str,
+    launcher: str | None,
+    overwrite: bool,
+    build_images: bool,
+    base_image: str | None,
+    quiet: bool,
 ) -> None:
     """Generate run directories and run every entity; exit 0 only if all completed."""
-    plan = load_plan(experiment_file, launcher)
+    plan = load_plan(experiment_file, launcher, base_image=base_image)
     _generate(plan, overwrite, rerun=True)
     if plan.exp.launcher != "local":
         plan.exp.image_policy(build_missing=build_images, quiet=quiet)
@@ -207,9 +213,14 @@ def build(
     """Build every image the experiment needs (unchanged images are not rebuilt)."""
     from .images import build_plan
 
-    plan = load_plan(experiment_file, base_image=base_image)
-    for name, image in build_plan(plan, formats, no_cache, quiet):
+    # the images do not depend on where the file says it runs: load it as the docker
+    # launcher would (every model has container settings; no exe is looked up here)
+    plan = load_plan(experiment_file, launcher="docker", base_image=base_image)
+    rows = build_plan(plan, formats, no_cache, quiet)
+    for name, image in rows:
         click.echo(f"{name}: {image}")
+    if not rows and not quiet:
+        click.echo("nothing to build: every entity runs on the host (container runtime none)")
 
 
 @cli.command()

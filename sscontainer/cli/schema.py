@@ -62,7 +62,7 @@ CONTAINER = fields(
         "apt": list_of(is_str),
         "pip": list_of(is_str),
         "copy": list_of(is_str, allow_str=True),
-        "runtime": one_of("docker", "apptainer", "singularity", "podman", "charliecloud"),
+        "runtime": one_of("apptainer", "singularity", "podman", "charliecloud", "docker", "none"),
         "image": is_str,
         "user": is_name,
         "uid": is_pos_int,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
-import sys
 import time
 
 from ..entities.orchestrator import Orchestrator
@@ -21,7 +20,7 @@ from ..errors import DatabaseError, SSConfigError
 from ..failures import job_place
 from ..jobs import Job
 from ..launchers.base import Launcher
-from ..launchers.step import Step
+from ..launchers.step import Mount, Step
 from .address import ServerAddress, is_loopback, parse_address
 from .binary import find_server_binary
 from .cluster import create_cluster, remove_stale_state
@@ -54,12 +53,14 @@ def shard_configs(orch: Orchestrator, base_dir: str, token: str) -> list[ShardCo
     ]
 
 
-def _shard_job_argv(orch: Orchestrator, conf: str, name: str, base_dir: str) -> list[str]:
+def _shard_job_argv(
+    orch: Orchestrator, conf: str, name: str, base_dir: str, python: str
+) -> list[str]:
     """``python -m sscontainer.db.shard``: binds where the job lands, runs the ML workers."""
     from ..ml.hooks import ml_devices
 
     argv = [
-        sys.executable, "-m", "sscontainer.db.shard", "--config", conf, "--name", name,
+        python, "-m", "sscontainer.db.shard", "--config", conf, "--name", name,
         "--address-file", address_file(base_dir, name), "--interface", orch.interfaces[0],
     ]
     devices = ml_devices(orch)
@@ -84,6 +85,10 @@ def shard_steps(
     forgets the cluster of an earlier start in the same path.
     """
     server = CONTAINER_SERVER if place.in_container else find_server_binary()
+    mounts = place.mounts
+    if report_address and place.in_container:
+        # the config, its data dir and the address file are named by their host paths
+        mounts = (*mounts, Mount(os.path.abspath(base_dir), os.path.abspath(base_dir)))
     steps = []
     for i, cfg in enumerate(shard_configs(orch, base_dir, token or launch_token())):
         os.makedirs(cfg.data_dir, exist_ok=True)
@@ -97,7 +102,7 @@ def shard_steps(
             path = address_file(base_dir, name)
             if os.path.exists(path):
                 os.unlink(path)
-            argv = _shard_job_argv(orch, conf, name, base_dir)
+            argv = _shard_job_argv(orch, conf, name, base_dir, place.python)
             if orch.hosts:
                 batch_args = (f"--nodelist={orch.hosts[i]}",)
         steps.append(
@@ -115,7 +120,7 @@ def shard_steps(
                 },
                 image=place.image,
                 runtime=place.runtime,
-                mounts=place.mounts,
+                mounts=mounts,
                 # hosts, then the user's set_run_arg / set_batch_arg options
                 batch_args=(*batch_args, *orch.shard_batch_args()),
             )

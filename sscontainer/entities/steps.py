@@ -97,7 +97,9 @@ def model_step(
     return Step(
         name=model.name,
         entity_type=model.entity_type,
-        argv=tuple(rs.launch_argv(_wrapper(model, place.python), cwd=model.path)),
+        argv=tuple(rs.launch_argv(
+            _wrapper(model, place.python), cwd=model.path, in_container=place.in_container
+        )),
         cwd=model.path,
         out=os.path.join(model.path, f"{model.name}.out"),
         err=os.path.join(model.path, f"{model.name}.err"),

@@ -1,5 +1,15 @@
 """Container runtimes: wrap a Step's argv in an ``apptainer``/``podman``/… command.
 
+The API, for launchers and for mappings of other container classes onto it:
+
+- ``wrap_argv(step, runtime)``: ``step.argv`` run inside ``step.image``;
+- ``step.image`` (a ``.sif`` path or URI, a rootfs, an engine tag), ``step.mounts``
+  (host path -> container path, read-only or not) and ``step.runtime_args`` (extra
+  options placed right after ``exec``/``run``) are all a runtime needs;
+- ``default_runtime(launcher)``: which runtime a launcher uses when the entity names
+  none (Apptainer on Slurm, Docker on the docker launcher, none on local);
+- ``register_runtime(name, wrapper)`` adds one.
+
 Only argument lists are built here, never shell strings: an environment value
 with spaces, quotes, ``$()`` or newlines stays one argv element. A launcher
 that writes the result into a shell script must quote every element itself
@@ -56,6 +66,21 @@ _SRUN_LONG_WITH_VALUE = frozenset(
     --container --uid --gid --open-mode
     """.split()
 )
+
+
+# Which runtime runs an entity that names none, per launcher (None: on the host).
+LAUNCHER_RUNTIMES: dict[str, str | None] = {"local": None, "docker": "docker", "slurm": "apptainer"}
+NO_RUNTIME = "none"  # a container setting that asks for no container (Slurm: on the nodes)
+
+
+def default_runtime(launcher: str) -> str | None:
+    """The runtime ``launcher`` uses for an entity that names none (None: no container)."""
+    if launcher not in LAUNCHER_RUNTIMES:
+        raise SSConfigError(
+            f"launcher {launcher!r} has no default container runtime: use one of "
+            + ", ".join(LAUNCHER_RUNTIMES)
+        )
+    return LAUNCHER_RUNTIMES[launcher]
 
 
 def workdir(step: Step) -> str:
@@ -143,7 +168,7 @@ def _apptainer_like(program: str, env_prefix: str) -> RuntimeWrapper:
     def wrap(step: Step) -> list[str]:
         image = _image(step, program)
         host_env: list[str] = []
-        argv = [program, "exec"]
+        argv = [program, "exec", *step.runtime_args]
         if step.resources.gpus > 0:
             argv.append("--nv")
         # --no-eval: values are not shell-evaluated inside the container ($() stays text).
@@ -167,7 +192,7 @@ def _charliecloud(step: Step) -> list[str]:
     image = _image(step, "charliecloud")
     # --env-no-expand: no $VAR expansion. ch-run strips one pair of enclosing single
     # quotes from a value, so every value is wrapped in one: 'v' arrives as v, exactly.
-    argv = ["ch-run", "--env-no-expand"]
+    argv = ["ch-run", "--env-no-expand", *step.runtime_args]
     for source, target, _ in _binds(step, "charliecloud", allow_volumes=False):
         # ch-run binds are read-write only; the target must exist in the image.
         argv += ["-b", f"{source}:{target}"]
@@ -179,7 +204,7 @@ def _charliecloud(step: Step) -> list[str]:
 def _engine(program: str) -> RuntimeWrapper:
     def wrap(step: Step) -> list[str]:
         image = _image(step, program)
-        argv = [program, "run", "--rm", "--network", "host"]
+        argv = [program, "run", "--rm", "--network", "host", *step.runtime_args]
         for source, target, read_only in _binds(step, program, allow_volumes=True):
             argv += ["-v", f"{source}:{target}" + (":ro" if read_only else "")]
         argv += ["-w", workdir(step)]
@@ -234,9 +259,12 @@ def wrap_argv(step: Step, runtime: str) -> list[str]:
 
 
 __all__ = [
+    "LAUNCHER_RUNTIMES",
+    "NO_RUNTIME",
     "RUNTIMES",
     "RuntimeWrapper",
     "check_runtime",
+    "default_runtime",
     "register_runtime",
     "run_command_len",
     "workdir",

@@ -36,7 +36,8 @@ class Step:
     args) as an argument list: never a shell string. ``env`` holds only the
     variables the entity adds to the inherited environment. When ``image`` is
     set the launcher (or a container runtime wrapping ``argv``) runs it inside
-    that image with ``mounts`` bound and ``cwd`` as the working directory.
+    that image with ``mounts`` bound and ``cwd`` as the working directory;
+    ``runtime_args`` go right after the runtime's own command (``exec``, ``run``).
     """
 
     name: str
@@ -49,6 +50,7 @@ class Step:
     image: str | None = None
     runtime: str | None = None
     mounts: tuple[Mount, ...] = ()
+    runtime_args: tuple[str, ...] = ()  # extra runtime options (``apptainer exec --contain``)
     resources: Resources = field(default_factory=Resources)
     batch_args: tuple[str, ...] = ()  # formatted batch options (e.g. sbatch flags) when batched
     labels: dict[str, str] = field(default_factory=dict)

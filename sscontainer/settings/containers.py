@@ -14,6 +14,7 @@ from ..specs.entities import DEFAULT_WORKDIR
 from ..specs.steps import User
 
 RUNTIMES = ("docker", "apptainer", "singularity", "podman", "charliecloud")
+NO_CONTAINER = "none"  # runtime="none": the entity runs on the host (local and Slurm only)
 
 
 def _strings(value: object, what: str) -> tuple[str, ...]:
@@ -46,7 +47,10 @@ class ContainerSettings:
       Relative paths are resolved against ``root`` (default: the current
       directory) and stored absolute.
     - ``image``: an existing image used as it is: nothing is built.
-    - ``runtime``: the container runtime that runs the entity.
+    - ``runtime``: the container runtime that runs the entity; ``None`` (the default)
+      is the launcher's own: Apptainer under Slurm, Docker on the docker launcher, no
+      container on the local one. ``"none"`` runs it on the host (under Slurm: on the
+      nodes, outside any container) and takes no image settings.
     - ``user``/``uid``/``gid``: the non-root account the image runs as.
     - ``env``: runtime environment baked into the image.
     - ``workdir``: the image's working directory; copied files land there.
@@ -56,7 +60,7 @@ class ContainerSettings:
     apt: tuple[str, ...]
     pip: tuple[str, ...]
     copy: tuple[str, ...]
-    runtime: str
+    runtime: str | None
     image: str | None
     user: str
     uid: int
@@ -70,7 +74,7 @@ class ContainerSettings:
         apt: Iterable[str] = (),
         pip: Iterable[str | os.PathLike[str]] = (),
         copy: Iterable[str | os.PathLike[str]] = (),
-        runtime: str = "docker",
+        runtime: str | None = None,
         image: str | None = None,
         user: str = "sscontainer",
         uid: int = 1000,
@@ -81,10 +85,11 @@ class ContainerSettings:
     ) -> None:
         where = Path(root) if root is not None else Path.cwd()
         set_ = object.__setattr__  # frozen: set once, here
-        if runtime not in RUNTIMES:
+        if runtime is not None and runtime not in (*RUNTIMES, NO_CONTAINER):
             raise SSConfigError(
                 f"container runtime {runtime!r} is not supported: use one of "
-                + ", ".join(RUNTIMES)
+                + ", ".join((*RUNTIMES, NO_CONTAINER))
+                + " (or leave it unset for the launcher's default)"
             )
         if base is not None:
             validate.image_ref(_strip_scheme(base), "container base")
@@ -107,6 +112,11 @@ class ContainerSettings:
                 "container image= uses an existing image as it is, so base/apt/pip/copy "
                 "(which need a build) cannot be combined with it: drop one or the other"
             )
+        if runtime == NO_CONTAINER and (image is not None or apt_ or pip_ or copy_ or base):
+            raise SSConfigError(
+                "container runtime 'none' runs the entity on the host, so there is no image: "
+                "drop base/apt/pip/copy/image, or choose a runtime"
+            )
         User(user, uid, gid)  # the account rules live with the spec's User
         for name, value in (
             ("base", base), ("apt", apt_), ("pip", pip_), ("copy", copy_),
@@ -118,8 +128,13 @@ class ContainerSettings:
 
     @property
     def needs_build(self) -> bool:
-        """False when ``image`` names an existing image."""
-        return self.image is None
+        """False when ``image`` names an existing image (or there is no container)."""
+        return self.image is None and self.runtime != NO_CONTAINER
+
+    @property
+    def on_host(self) -> bool:
+        """True for ``runtime="none"``: no container at all."""
+        return self.runtime == NO_CONTAINER
 
     @classmethod
     def from_mapping(

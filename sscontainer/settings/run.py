@@ -67,6 +67,8 @@ class RunSettings:
             raise ArgumentTypeError(f"run_command must be a string, got {run_command!r}")
         self.container = container
         self.exe = [resolve_exe(exe, in_container=container is not None)]
+        # as given, for a container: a path resolved on this host means nothing in an image
+        self._exe_given = (exe, self.exe[0])
         self.exe_args = exe_args  # the setter checks and copies
         self._run_command = run_command or ""
         self.run_args = dict(run_args or {})
@@ -298,24 +300,33 @@ class RunSettings:
     def format_env_vars(self) -> list[str]:
         return [f"{key}={'' if value is None else value}" for key, value in self.env_vars.items()]
 
+    def _exe_for(self, in_container: bool) -> str:
+        given, resolved = getattr(self, "_exe_given", (self.exe[0], self.exe[0]))
+        return given if in_container and self.exe[0] == resolved else self.exe[0]
+
     def container_argv(self, cwd: str = "") -> list[str]:
         """The container command put before the executable (SmartSim's ``Container``)."""
         argv = getattr(self.container, "container_argv", None)
         return list(argv(cwd)) if callable(argv) else []
 
-    def launch_argv(self, wrapper: Iterable[str] = (), cwd: str = "") -> list[str]:
+    def launch_argv(
+        self, wrapper: Iterable[str] = (), cwd: str = "", in_container: bool = False
+    ) -> list[str]:
         """The complete argv: run command and options, ``wrapper``, then exe and args.
 
         ``wrapper`` goes between the run command and the executable, so every
         rank runs it (the colocated database supervisor, for instance). MPMD
         parts follow, each after a ``:``. ``cwd`` is the run directory (a
-        SmartSim ``Singularity`` container binds it).
+        SmartSim ``Singularity`` container binds it). ``in_container``: the exe as
+        the user gave it (``python3``), not the path it was resolved to on this
+        host, which the image does not have.
         """
         run_command = self.run_command
         argv = [run_command, *self.format_run_args()] if run_command else []
-        argv += [*self.container_argv(cwd), *wrapper, self.exe[0], *self.exe_args]
+        argv += [*self.container_argv(cwd), *wrapper, self._exe_for(in_container),
+                 *self.exe_args]
         for part in self.mpmd:
-            argv += [":", *part.format_run_args(), part.exe[0], *part.exe_args]
+            argv += [":", *part.format_run_args(), part._exe_for(in_container), *part.exe_args]
         return argv
 
     def copy(self) -> RunSettings:

@@ -46,6 +46,12 @@ RUNTIME_ENV = {
     "PYTHONUNBUFFERED": "1",
 }
 SERVER_PACKAGES = ("redis-server",)
+# What images/bootstrap-base.sh puts into its debootstrap image (keep the two lists equal):
+# a registry's plain Debian image (debian:bookworm-slim) gets them from apt instead.
+BOOTSTRAP_PACKAGES = (
+    "python3", "python3-pip", "python3-venv", "python3-numpy", "python3-redis", "python3-yaml",
+    "python3-jinja2", "python3-click", "redis-server", "redis-tools", "ca-certificates",
+)
 ORCHESTRATOR_ENTRYPOINT = ("redis-server",)
 COLOCATED_ENTRYPOINT = (f"{VENV}/bin/python", "-m", "sscontainer.db.colocated")
 ROLE_LABEL = "org.sscontainer.role"
@@ -84,9 +90,14 @@ def runtime_base_spec(
     base: str | BaseImage = BOOTSTRAP_BASE, *, user: User | None = None
 ) -> ContainerSpec:
     """sscontainer's runtime base (``images/base``): the bootstrapped Debian image plus
-    the non-root user, the venv and sscontainer. Models build on it by default."""
+    the non-root user, the venv and sscontainer. Models build on it by default.
+
+    ``base`` may also be a registry's plain Debian bookworm (``debian:bookworm-slim``):
+    the Debian packages the bootstrap image holds are installed when its server is
+    missing, so a machine with a registry needs no debootstrap."""
     user = user or User()
     steps: tuple[Instruction, ...] = (
+        AptInstall(BOOTSTRAP_PACKAGES, unless_command="redis-server"),
         CreateUser(user),
         CreateVenv(VENV),
         *sscontainer_install(),

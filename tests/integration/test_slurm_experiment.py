@@ -128,7 +128,7 @@ def test_cluster_database_jobs_report_their_addresses(tmp_path: Path) -> None:
                 c.put_tensor(f"k{i}", np.full(3, i))
             assert all((c.get_tensor(f"k{i}") == i).all() for i in range(20))
         """)
-        model = exp.create_model("user", exp.create_run_settings(PY, ["-c", code]))
+        model = exp.create_model("user", exp.create_run_settings("python3", ["-c", code]))
         exp.generate(model)
         exp.start(model)
         assert exp.get_status(model) == [Status.COMPLETED], (tmp_path / "user" / "user.err").read_text()

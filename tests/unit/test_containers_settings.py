@@ -14,8 +14,16 @@ from sscontainer.specs import DEFAULT_BASE, BaseImage, base_image, model_spec
 def test_defaults_are_a_non_root_build_on_sscontainers_base() -> None:
     c = ContainerSettings()
     assert (c.user, c.uid, c.gid) == ("sscontainer", 1000, 1000)
-    assert c.runtime == "docker" and c.needs_build
+    assert c.runtime is None and c.needs_build  # None: the launcher's own runtime
     assert base_image(c.base) == DEFAULT_BASE
+
+
+def test_runtime_none_runs_on_the_host_and_takes_no_image_settings() -> None:
+    c = ContainerSettings(runtime="none")
+    assert c.on_host and not c.needs_build
+    for bad in ({"pip": ["numpy"]}, {"image": "x.sif"}, {"base": "debian:12"}):
+        with pytest.raises(SSConfigError, match="runtime 'none' runs the entity on the host"):
+            ContainerSettings(runtime="none", **bad)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)

@@ -91,11 +91,13 @@ def test_without_apptainer_the_def_and_command_are_written(
     assert not result.built and not result.available
     assert "apptainer is not installed" in result.message
     assert result.command[:2] == ("apptainer", "build")
-    assert result.command[2] == result.path.name and result.path.name.endswith(".sif")
-    assert result.command[3] == "files.def" and (out / "files.def").is_file()
-    assert (out / "ctx/opt/app/sim.py").is_file()  # the .def builds from here as it is
-    script = (out / "build-files.sh").read_text()
-    assert "apptainer build" in script and os.access(out / "build-files.sh", os.X_OK)
+    assert result.path.parent == out and result.path.name.endswith(".sif")
+    recipe = out / result.path.stem  # the .def, its context and the script, per hash
+    assert result.command[2] == f"../{result.path.name}"
+    assert result.command[3] == "files.def" and (recipe / "files.def").is_file()
+    assert (recipe / "ctx/opt/app/sim.py").is_file()  # the .def builds from here as it is
+    script = (recipe / "build-files.sh").read_text()
+    assert "apptainer build" in script and os.access(recipe / "build-files.sh", os.X_OK)
     from_docker = build_sif(file_spec("sim.py"), tmp_path / "sif2", context_dir=context_dir,
                             docker_tag="sscontainer-files:abc", quiet=True)
     assert from_docker.command[-1] == "docker-daemon://sscontainer-files:abc"
