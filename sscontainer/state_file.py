@@ -66,7 +66,7 @@ def _write(directory: str, path: str, data: dict[str, Any]) -> None:
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}-")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(data, separators=(",", ":")))  # C encoder: no indent
+            handle.write(json.dumps(data))  # no indent: the C encoder (fast)
         os.replace(tmp, path)
     except BaseException:
         try:

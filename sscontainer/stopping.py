@@ -2,9 +2,10 @@
 
 Every job to stop is first recorded as cancelled (so whoever sees it end, this
 driver or another one, reports ``Cancelled``), then each launcher stops its jobs
-together: the local launcher signals them all and waits once, the others are
-stopped side by side. Finally the processes the experiment's jobs left behind
-(found by their mark, see :mod:`.launchers.process_marks`) are ended too.
+together (``stop_many``: the local launcher signals them all and waits once, Slurm
+cancels them in one ``scancel``); a launcher without it stops them one by one.
+Finally the processes the experiment's jobs left behind (found by their mark, see
+:mod:`.launchers.process_marks`) are ended too.
 """
 
 from __future__ import annotations
@@ -51,11 +52,12 @@ def _problem(message: str) -> None:
     stderr_line(f"sscontainer: {message}")
 
 
-def _stop_one(job: Job, grace: float) -> None:
-    try:
-        job.launcher.stop(job.handle, grace)
-    except SSContainerError as exc:
-        _problem(f"could not stop {job.name}: {exc}")
+def _stop_each(jobs: Sequence[Job], grace: float) -> None:
+    for job in jobs:
+        try:
+            job.launcher.stop(job.handle, grace)
+        except SSContainerError as exc:
+            _problem(f"could not stop {job.name}: {exc}")
 
 
 def stop_jobs(
@@ -77,15 +79,15 @@ def stop_jobs(
     groups: dict[int, list[Job]] = {}
     for job in running:
         groups.setdefault(id(job.launcher), []).append(job)
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    # one thread per launcher (a launcher's own state is not shared between threads);
+    # each stops its jobs together where it can (stop_many), else one after another
+    with ThreadPoolExecutor(max_workers=max(1, len(groups))) as pool:
         for group in groups.values():
-            launcher = group[0].launcher
-            many = getattr(launcher, "stop_many", None)
+            many = getattr(group[0].launcher, "stop_many", None)
             if callable(many):
                 pool.submit(_stop_many, many, group, grace, progress)
             else:
-                for job in group:
-                    pool.submit(_stop_one, job, grace)
+                pool.submit(_stop_each, group, grace)
     for job in running:
         job.refresh()
     took = time.monotonic() - started
