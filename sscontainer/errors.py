@@ -36,6 +36,10 @@ class InvalidNameError(SSConfigError):
     """An entity, key or experiment name is not allowed."""
 
 
+class MissingNameError(InvalidNameError, AttributeError):
+    """An entity was given no name (SmartSim raises ``AttributeError`` here)."""
+
+
 class EntityExistsError(SSConfigError):
     """Two entities (or files) would have the same name."""
 

@@ -6,8 +6,11 @@ README lists where sscontainer deliberately differs.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import shutil
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -18,18 +21,20 @@ from .entities.orchestrator import Orchestrator
 from .errors import (
     ArgumentTypeError,
     EntityExistsError,
+    MissingNameError,
     SSConfigError,
     UnsupportedArgumentError,
 )
-from .experiment_jobs import Entity, JobControl, _makedirs
-from .generation.generator import entity_dir, generate_model
+from .experiment_jobs import Entity, JobControl
 from .interrupts import InterruptGuard
 from .jobs import JobTable
 from .launchers.base import Launcher
+from .launchers.process_marks import new_token
 from .launchers.registry import LAUNCHERS, make_launcher
+from .limits import check_text, check_words, shown
 from .log import get_logger
-from .manifest import adopt_entry, load_manifest
-from .names import validate_name
+from .manifest import adopt_entry, load_manifest, manifest_extras
+from .names import check_not_reserved, validate_name
 from .placement import Planner
 from .settings.batch import BatchSettings
 from .settings.containers import ContainerSettings
@@ -56,6 +61,12 @@ def _resolve_launcher(launcher: str) -> str:
     return launcher
 
 
+def _flush_at_exit(ref: weakref.ref[Experiment]) -> None:
+    exp = ref()
+    if exp is not None:
+        exp._flush_outputs()
+
+
 class Experiment(JobControl):
     """A workflow: its entities, their run directories and their jobs.
 
@@ -65,20 +76,30 @@ class Experiment(JobControl):
     def __init__(self, name: str, exp_path: str | None = None, launcher: str = "local") -> None:
         self.name = validate_name(name, "experiment name")
         if exp_path is not None and not isinstance(exp_path, (str, os.PathLike)):
-            raise ArgumentTypeError(f"exp_path must be a str, got {exp_path!r}")
+            raise ArgumentTypeError(f"exp_path must be a str, got {shown(exp_path)}")
+        if exp_path is not None:
+            check_text(os.fspath(exp_path), "exp_path")
         self.exp_path = os.path.abspath(exp_path or os.path.join(os.getcwd(), name))
         self._launcher_name = _resolve_launcher(launcher)
         self._launcher: Launcher | None = None
         self._entities: dict[str, Entity] = {}
         self.db_identifiers: set[str] = set()
         self._jobs = JobTable()
-        self._interrupts = InterruptGuard(lambda: self._stop_jobs(self._jobs.running()))
+        self._mark = new_token()  # in every local process's environment: see process_marks
+        self._old_marks: list[str] = []
+        self._planned: list[tuple[str, str]] = []  # the CLI's entities: never-started rows
+        self._pending_outputs: dict[str, Any] = {}
+        self._outputs_flushed = 0.0
+        atexit.register(_flush_at_exit, weakref.ref(self))  # a driver that ends without waiting
+        self._interrupts = InterruptGuard(self._stop_everything)
         self._databases = Databases(self.exp_path)
         self._planner = Planner(self.name, self.exp_path, self._launcher_name)
 
     def _get_launcher(self) -> Launcher:
         if self._launcher is None:
             self._launcher = make_launcher(self._launcher_name)
+            if hasattr(self._launcher, "mark"):
+                self._launcher.mark = self._mark
         return self._launcher
 
     # --- factories ---------------------------------------------------------------
@@ -148,6 +169,7 @@ class Experiment(JobControl):
         )
 
     def _register(self, entity: Entity) -> None:
+        check_not_reserved(entity.name, f"{entity.type} name")
         names = {entity.name, *(m.name for m in getattr(entity, "models", []))}
         for key, existing in self._entities.items():
             if isinstance(entity, Orchestrator) and isinstance(existing, Orchestrator):
@@ -162,9 +184,11 @@ class Experiment(JobControl):
 
     def _entity_path(self, name: object, path: str | None) -> str:
         if name is None:
-            raise AttributeError("Entity has no name. Please set name attribute.")
+            raise MissingNameError("Entity has no name. Please set name attribute.")
         if path is not None and not isinstance(path, (str, os.PathLike)):
-            raise ArgumentTypeError(f"path must be a str, got {path!r}")
+            raise ArgumentTypeError(f"path must be a str, got {shown(path)}")
+        if path is not None:
+            check_text(os.fspath(path), "path")
         return os.path.abspath(path or os.path.join(self.exp_path, str(name)))
 
     def create_model(
@@ -221,6 +245,9 @@ class Experiment(JobControl):
         **kwargs: Any,
     ) -> Orchestrator:
         """A database of ``db_nodes`` shards (1: standalone; >=3: a Redis Cluster)."""
+        check_words(interface, "interface")
+        if hosts is not None:
+            check_words(hosts, "hosts")
         if db_identifier in self.db_identifiers:
             logger.warning(
                 f"A database with the identifier {db_identifier} has already been made: an "
@@ -259,41 +286,39 @@ class Experiment(JobControl):
         overwrite: bool = False,
         verbose: bool = False,
     ) -> None:
-        """Create ``<exp_path>/<entity>/`` run directories with their files."""
-        _makedirs(self.exp_path)
-        for entity in self._check_entities(entities):
-            if isinstance(entity, Orchestrator):
-                entity.set_path(os.path.join(self.exp_path, entity.name))
-                os.makedirs(entity.path, exist_ok=True)
-                continue
-            if isinstance(entity, Ensemble):
-                entity.path = os.path.join(self.exp_path, entity.name)
-                members = [(m, entity_dir(self.exp_path, m, entity.name)) for m in entity.models]
-            else:
-                members = [(entity, entity_dir(self.exp_path, entity))]
-            for model, run_dir in members:
-                generate_model(model, run_dir, overwrite, tag)
-                if verbose:
-                    params = ", ".join(f"{k}={v}" for k, v in model.params.items())
-                    logger.info(f"Configured model {model.name} with "
-                                + (f"params {params}" if params else "no parameters"))
+        """Create ``<exp_path>/<entity>/`` run directories with their files.
+
+        Every target is checked before anything is written. A directory sscontainer did
+        not make is never replaced; with ``overwrite`` one it made is replaced, and one
+        with files changed since is first moved to ``.sscontainer/kept/<time>/``.
+        """
+        from .generation.run_dirs import generate_entities
+
+        for kept in generate_entities(
+            self.exp_path, self._check_entities(entities), tag=tag, overwrite=overwrite,
+            verbose=verbose,
+        ):
+            logger.warning(f"kept a run directory with changed files in {kept}")
 
     @classmethod
     def reconnect(cls, exp_path: str) -> Experiment:
         """A new driver for an experiment an earlier one started: poll and stop its jobs."""
         exp_path = os.path.abspath(exp_path)
         name, entries = load_manifest(exp_path)
-        if not entries:
+        marks, planned = manifest_extras(exp_path)
+        if not entries and not planned:
             raise SSConfigError(f"the manifest in {exp_path} records no launch")
         name = name or os.path.basename(exp_path)
-        exp = cls(name, exp_path=exp_path, launcher=entries[-1].launcher)
+        launcher = entries[-1].launcher if entries else "local"
+        exp = cls(name, exp_path=exp_path, launcher=launcher)
+        exp._old_marks, exp._planned = marks, planned
         launchers: dict[str, Launcher] = {exp.launcher: exp._get_launcher()}
         for entry in entries:
             if entry.launcher not in launchers:
                 launchers[entry.launcher] = make_launcher(entry.launcher)
             job = adopt_entry(entry, launchers[entry.launcher])
             if not job.status.is_terminal:
-                job.on_end = exp._record_end
+                job.on_end = functools.partial(exp._record_end, outputs_are_ours=False)
             exp._jobs.add(job)
         return exp
 
@@ -302,7 +327,7 @@ class Experiment(JobControl):
         """Every run of every job: name, type, job id, run id, time, status, return code."""
         if style not in TABLE_STYLES:
             raise SSConfigError(f"summary style {style!r}: use one of {', '.join(TABLE_STYLES)}")
-        return self._jobs.table(style)
+        return self._jobs.table(style, self._planned)
 
     def preview(
         self,

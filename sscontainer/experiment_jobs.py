@@ -9,12 +9,14 @@ running job that is not a database, ``start`` makes each entity's directory.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
-import sys
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from .db.databases import Databases, is_database_job
+from .db.databases import DB_LABEL, Databases, is_database_job
+from .db.socket_dir import check_user_socket, colocated_socket
 from .entities.ensemble import Ensemble
 from .entities.model import Model
 from .entities.orchestrator import Orchestrator
@@ -22,28 +24,27 @@ from .entities.steps import model_step, write_colocated_config
 from .errors import (
     ArgumentTypeError,
     EntityDirExistsError,
+    GenerationError,
     SSConfigError,
     SSContainerError,
     SSDBIDConflictError,
 )
+from .generation import ownership
 from .interrupts import InterruptGuard
 from .jobs import Job, JobTable
 from .launchers.base import Launcher
+from .limits import check_path, check_text
 from .log import get_logger
-from .manifest import ManifestEntry, record_end, record_launch
+from .manifest import entry_for, record_end, record_launch
 from .placement import Planner
 from .settings.smartsim_containers import Container
 from .status import Status
+from .stopping import stderr_line, stop_jobs, sweep_leftovers
 from .summary import launch_summary
 
 Entity = Model | Ensemble | Orchestrator
+OUTPUTS_FLUSH_S = 1.0  # ended jobs' outputs are recorded at most this often (and at the end)
 logger = get_logger("sscontainer.experiment")
-
-
-def _makedirs(path: str) -> None:
-    if os.path.isfile(path):
-        raise EntityDirExistsError(f"{path} is a file: an entity's directory cannot go there")
-    os.makedirs(path, exist_ok=True)
 
 
 class JobControl:
@@ -58,6 +59,10 @@ class JobControl:
     _databases: Databases
     _planner: Planner
     _entities: dict[str, Entity]
+    _mark: str  # this driver's process mark (launchers/process_marks.py)
+    _old_marks: list[str]  # earlier drivers' (reconnect): their leftovers are ours to end
+    _pending_outputs: dict[str, Any]  # run directory snapshots of jobs that just ended
+    _outputs_flushed: float
 
     @property
     def launcher(self) -> str:
@@ -98,11 +103,32 @@ class JobControl:
         return names
 
     def _create_entity_dirs(self, entities: Iterable[Entity]) -> None:
-        """``start`` without ``generate``: each entity's path must exist (SmartSim makes it)."""
+        """``start`` without ``generate``: each entity's path must exist (SmartSim makes it).
+
+        Those made here are recorded as sscontainer's (``generate`` may replace them later).
+        """
+        paths = []
         for entity in entities:
-            _makedirs(entity.path)
-            for member in getattr(entity, "models", []):
-                _makedirs(member.path)
+            paths += [entity.path, *(m.path for m in getattr(entity, "models", []))]
+        for path in paths:
+            check_text(path, "entity path")
+            if os.path.lexists(path) and not os.path.isdir(path):
+                raise EntityDirExistsError(
+                    f"{path} is a file, not a directory: an entity's directory cannot go "
+                    "there; choose another path or entity name"
+                )
+        made = [p for p in paths if not os.path.lexists(p)]
+        try:
+            for path in made:
+                os.makedirs(path, exist_ok=True)
+        except OSError as exc:
+            raise GenerationError(
+                f"could not create {exc.filename}: {exc.strerror or exc}: check that the "
+                "experiment path is writable"
+            ) from exc
+        inside = [p for p in made if os.path.commonpath([p, self.exp_path]) == self.exp_path]
+        if inside:
+            ownership.record(self.exp_path, *inside)
 
     def _check_identifiers(self, entities: Sequence[Entity]) -> None:
         """A database identifier belongs to one running database: a second database, or a
@@ -137,8 +163,10 @@ class JobControl:
         that is not a database (databases run until ``stop``)."""
         checked = self._check_entities(entities)
         self._check_identifiers(checked)
-        self._create_entity_dirs(checked)
+        check_path(self.exp_path, "experiment path")
         models = self._members(checked)
+        self._place_sockets(models)
+        self._create_entity_dirs(checked)
         for model in models:
             job = self._jobs.get(model.name)
             if job is not None and not job.refresh().is_terminal:
@@ -147,11 +175,11 @@ class JobControl:
                 )
         if summary:
             logger.info(self._launch_summary(checked))
+        if kill_on_interrupt:  # before the first launch: a SIGTERM then stops it too
+            self._interrupts.install()
         for orch in [e for e in checked if isinstance(e, Orchestrator)]:
             place = self._planner.orchestrator(orch.name, self._db_backends(orch))
             self._databases.start(orch, self._get_launcher(), place, self._track)
-        if kill_on_interrupt:
-            self._interrupts.install()
         launcher = self._get_launcher()
         launched: list[Job] = []
         try:
@@ -161,6 +189,7 @@ class JobControl:
                     launched.extend(self._launch(entity, launcher, db_env))
             if block:
                 self._jobs.wait([j for j in self._jobs.running() if not is_database_job(j)])
+                self._flush_outputs()
         except KeyboardInterrupt:
             if kill_on_interrupt:
                 self._stop_jobs(launched)
@@ -171,6 +200,21 @@ class JobControl:
         from .ml.hooks import database_backends  # [ml]
 
         return database_backends(orch, self._members(self._entities.values()))
+
+    def _place_sockets(self, models: Iterable[Model]) -> None:
+        """Colocated sockets: a private one per model and driver, or the user's, checked."""
+        for model in models:
+            config = model.colocated
+            if config is None or config.transport != "uds":
+                continue
+            if model.auto_socket:
+                config.unix_socket = colocated_socket(
+                    self.exp_path, self.name, self._mark, model.name,
+                    node_local=self._launcher_name == "slurm",
+                )
+                model.run_settings.colocated_db_settings = model._colocated_db_settings()
+            else:
+                check_user_socket(config.unix_socket, model.name)
 
     def _launch_summary(self, entities: Sequence[Entity]) -> str:
         dbs = [e for e in entities if isinstance(e, Orchestrator)]
@@ -209,40 +253,95 @@ class JobControl:
     def _track(self, job: Job) -> None:
         """Remember a launch here and in the manifest (for status/stop/reconnect later)."""
         job.on_end = self._record_end
+        identity = getattr(job.launcher, "identity", None)
+        if callable(identity):
+            job.identity = identity(job.handle)
         self._jobs.add(job)
-        entry = ManifestEntry.from_step(job.step, job.launcher.name, job.handle, job.start_time)
-        ticks = getattr(job.launcher, "start_ticks", None)
-        if callable(ticks) and (value := ticks(job.handle)):
-            entry.labels["sscontainer.pid_start"] = str(value)
-        record_launch(self.exp_path, self.name, entry)
+        mark = getattr(job.launcher, "mark", None)
+        self._state_write(lambda: record_launch(self.exp_path, self.name, entry_for(job), mark))
 
-    def _record_end(self, job: Job) -> None:
-        end = job.end_time or 0.0
-        record_end(self.exp_path, job.name, job.handle, job.status.value, job.returncode, end)
+    def _record_end(self, job: Job, outputs_are_ours: bool = True) -> None:
+        """Note a job's end; ``outputs_are_ours``: this driver launched it and sees it end
+        now, so what is in its run directory is its output (a later driver, e.g. `status`,
+        cannot tell that from a user's edits since, and leaves the record as it was)."""
+
+        def write() -> None:
+            end = job.end_time or 0.0
+            final = record_end(
+                self.exp_path, job.name, job.handle, job.status.value, job.returncode, end
+            )
+            if final == Status.CANCELLED.value:  # a stop was asked for: by us or another shell
+                job.status = Status.CANCELLED
+
+        self._state_write(write)
+        if outputs_are_ours and not is_database_job(job):
+            self._pending_outputs.update(ownership.snapshots(self.exp_path, [job.step.cwd]))
+            if time.monotonic() - self._outputs_flushed > OUTPUTS_FLUSH_S:
+                self._flush_outputs()
+
+    def _flush_outputs(self) -> None:
+        """Record the outputs of the jobs that ended (batched: one write for many ends)."""
+        self._outputs_flushed = time.monotonic()
+        if self._pending_outputs:
+            shots, self._pending_outputs = self._pending_outputs, {}
+            self._state_write(lambda: ownership.store(self.exp_path, shots))
+
+    def _state_write(self, write: Callable[[], object]) -> None:
+        """Write the experiment's records; a read-only directory is said once, not fatal."""
+        try:
+            write()
+        except (OSError, SSContainerError) as exc:
+            if not getattr(self, "_state_warned", False):
+                self._state_warned = True
+                stderr_line(f"sscontainer: warning: cannot update {self.exp_path}/.sscontainer "
+                            f"({exc}): `sscontainer status` will not show what happens from "
+                            "now on")
 
     def _stop_jobs(self, jobs: Iterable[Job]) -> None:
-        for job in jobs:
-            if not job.refresh().is_terminal:
-                try:
-                    job.launcher.stop(job.handle)
-                except SSContainerError as exc:
-                    print(f"sscontainer: could not stop {job.name}: {exc}", file=sys.stderr)
-                job.refresh()
+        stop_jobs(jobs, self.exp_path)
+
+    def _stop_everything(self) -> None:
+        """Every running job (databases and ML workers too), and what they left behind."""
+        stop_jobs(self._jobs.running(), self.exp_path)
+        self._databases.stop_all()
+        self._sweep()
+        self._flush_outputs()
+
+    def _sweep(self) -> list[str]:
+        children = [int(j.handle) for j in self._jobs.all()
+                    if j.launcher.name == "local" and j.handle.isdigit()]
+        return sweep_leftovers([self._mark, *self._old_marks], children)
 
     def stop(self, *entities: Entity) -> None:
-        """Stop the given entities (their jobs end CANCELLED); no entity: every running job."""
+        """Stop the given entities (their jobs end CANCELLED); no entity: every running job,
+        and every process the experiment's jobs left behind. One grace period in all."""
         if not entities:
-            self._stop_jobs(self._jobs.running())
-            self._databases.stop_all()
+            self._stop_everything()
         else:
             checked = self._check_entities(entities)
             jobs = [self._jobs.get(m.name) for m in self._members(checked)]
-            self._stop_jobs(j for j in jobs if j is not None)
+            names = {o.name for o in checked if isinstance(o, Orchestrator)}
+            jobs += [j for j in self._jobs.all() if j.step.labels.get(DB_LABEL) in names]
+            stop_jobs([j for j in jobs if j is not None], self.exp_path)
             for orch in [e for e in checked if isinstance(e, Orchestrator)]:
                 self._databases.stop(orch)
+        self._flush_outputs()
         release = getattr(self._launcher, "release", None)
         if callable(release) and not self._jobs.running():  # nothing left on its network
             release(self._planner.labels(self.name))
+
+    def _retire(self, orch: Orchestrator) -> None:
+        """Stop a database whose work is done (the CLI, after a run): its jobs that end by
+        this stop end Completed, not Cancelled; one that failed earlier stays Failed."""
+        jobs = [j for j in self._jobs.all()
+                if j.step.labels.get(DB_LABEL) == orch.name and not j.refresh().is_terminal]
+        self.stop(orch)
+        for job in jobs:
+            if job.status == Status.CANCELLED:
+                job.status = Status.COMPLETED
+                self._state_write(functools.partial(
+                    record_end, self.exp_path, job.name, job.handle, Status.COMPLETED.value,
+                    job.returncode, job.end_time or 0.0))
 
     @property
     def jobs(self) -> JobTable:
@@ -263,6 +362,7 @@ class JobControl:
         try:
             pending = [j for j in self._jobs.running() if not is_database_job(j)]
             self._jobs.wait(pending, interval=interval, on_tick=tick)
+            self._flush_outputs()
         except KeyboardInterrupt:
             if kill_on_interrupt:
                 self._stop_jobs(self._jobs.running())
@@ -288,6 +388,7 @@ class JobControl:
         for name in self._job_names(self._check_entities(entities)):
             job = self._jobs.get(name)
             statuses.append(Status.NEVER_STARTED if job is None else job.refresh())
+        self._flush_outputs()
         return statuses
 
     def get_returncodes(self, *entities: Entity) -> list[int | None]:

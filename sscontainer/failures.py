@@ -51,7 +51,7 @@ def failure_report(job: Any, limit: int = TAIL_LINES) -> str:
     if lines:
         text += f"; last lines of {os.path.basename(path)}:\n" + "\n".join(
             f"  | {line}" for line in lines
-        )
+        ) + f"\n  (the whole log: {path})"
     else:
-        text += f"; it wrote nothing to {os.path.basename(job.step.err)}"
+        text += f"; it wrote nothing to {job.step.err}"
     return text

@@ -11,6 +11,8 @@ from .launchers.step import Step
 from .status import Status
 from .summary import format_table
 
+HIDDEN_TYPE = "MLWorker"  # sscontainer's inference worker beside a database shard
+
 
 @dataclass
 class Job:
@@ -24,6 +26,8 @@ class Job:
     returncode: int | None = None
     end_time: float | None = None
     on_end: Callable[[Job], None] | None = None  # told once, when the job is seen ending
+    # what proves later that a process is still this launch (start time, mark): recorded
+    identity: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -110,10 +114,15 @@ class JobTable:
             if pending and not done and on_tick:
                 on_tick(pending)
 
-    def table(self, style: str = "github") -> str:
-        """SmartSim's summary table: one row per run, with an index column."""
+    def table(self, style: str = "github", planned: Iterable[tuple[str, str]] = ()) -> str:
+        """SmartSim's summary table: one row per run, with an index column.
+
+        A database's ML worker is part of the database (SmartSim's RedisAI runs inside
+        the server): its row shows only when it failed by itself. ``planned`` entities
+        (name, type) with no launch get a ``NeverStarted`` row.
+        """
         headers = ["Name", "Entity-Type", "JobID", "RunID", "Time", "Status", "Returncode"]
-        rows = [
+        rows: list[list[object]] = [
             [
                 j.name,
                 j.step.entity_type,
@@ -124,5 +133,10 @@ class JobTable:
                 "None" if j.returncode is None else j.returncode,
             ]
             for j, run in self.runs()
+            if j.step.entity_type != HIDDEN_TYPE or j.refresh() == Status.FAILED
+        ]
+        rows += [
+            [name, kind, "None", 0, "0.0000", Status.NEVER_STARTED.value, "None"]
+            for name, kind in planned if name not in self._jobs
         ]
         return format_table(headers, rows, style, show_index=True)

@@ -8,6 +8,7 @@ import sys
 import click
 
 from ..entities.ensemble import Ensemble
+from ..errors import SSConfigError
 from ..specs.model import ContainerSpec
 from .loader import Plan
 
@@ -34,20 +35,40 @@ def plan_specs(plan: Plan) -> dict[str, ContainerSpec]:
     return specs
 
 
+def images_dir(plan: Plan) -> str:
+    """``<exp_path>/images``, checked: one sscontainer did not make is never written into
+    (``path: .`` in a project with its own ``images/``)."""
+    from ..generation.ownership import Replacer
+
+    folder = os.path.join(plan.exp.exp_path, "images")
+    replacer = Replacer(plan.exp.exp_path)
+    if os.path.lexists(folder) and not (replacer.owned(folder) and os.path.isdir(folder)):
+        raise SSConfigError(
+            f"{folder} exists and sscontainer did not make it: image specs are not written "
+            "into it; choose another experiment path (the YAML's path:)"
+        )
+    return folder
+
+
 def write_plan_specs(plan: Plan) -> list[str]:
     """Write each image's Dockerfile and Apptainer .def under ``<exp_path>/images/``."""
     from ..build.context import write_specs
+    from ..generation.ownership import record
 
+    root = images_dir(plan)
+    fresh = not os.path.exists(root)
     written = []
     names: dict[str, int] = {}
     for spec in plan_specs(plan).values():
         names[spec.name] = names.get(spec.name, 0) + 1
         folder = spec.name if names[spec.name] == 1 else f"{spec.name}-{names[spec.name]}"
-        out = os.path.join(plan.exp.exp_path, "images", folder)
+        out = os.path.join(root, folder)
         files = write_specs(spec, out, context_dir=plan.base_dir)
         written.append(out)
         for problem in files.disagreements:
             click.echo(f"sscontainer: warning: {out}: {problem}", err=True)
+    if fresh and os.path.isdir(root):
+        record(plan.exp.exp_path, root)
     return written
 
 
@@ -80,6 +101,12 @@ def convert_file(source: str, to_format: str, output: str | None) -> None:
     text = convert_recipe(source, to_format)
     if output is None:
         sys.stdout.write(text)
-    else:
+        return
+    try:
         with open(output, "w", encoding="utf-8") as handle:
             handle.write(text)
+    except OSError as exc:
+        raise SSConfigError(
+            f"cannot write {output}: {exc.strerror or exc}: give --output a path in a "
+            "writable directory (or leave it out for standard output)"
+        ) from exc

@@ -7,8 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from ..entities.ensemble import Ensemble
 from ..entities.model import Model
 from ..entities.orchestrator import Orchestrator
@@ -18,6 +16,7 @@ from ..generation.generator import entity_dir
 from ..settings.containers import ContainerSettings
 from ..settings.run import RunSettings
 from .schema import validate_document
+from .yaml_reader import read_document
 
 # Later layers (database, containers, ML) add hooks: (plan, doc, errors) -> None
 POST_LOAD_HOOKS: list[Callable[[Plan, dict[str, Any], list[str]], None]] = []
@@ -37,21 +36,6 @@ class Plan:
     database: Orchestrator | None = None
     container: ContainerSettings | None = None  # the file's default for every entity
     base_image: str | None = None
-
-
-def read_document(path: str) -> Any:
-    if not os.path.isfile(path):
-        raise SSConfigError(f"{path}: no such file: give the path of an experiment YAML file")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SchemaError(path, [f"not valid YAML{where}: {problem}"]) from exc
-    except UnicodeDecodeError as exc:
-        raise SchemaError(path, [f"not a UTF-8 text file: {exc}"]) from exc
 
 
 def _files(spec: dict[str, Any], base: str) -> dict[str, list[str]]:
@@ -175,7 +159,7 @@ def _colocate(model: Model, spec: dict[str, Any]) -> None:
     else:
         model.colocate_db_uds(
             unix_socket=spec.get("unix_socket"),
-            socket_permissions=spec.get("socket_permissions", 755),
+            socket_permissions=spec.get("socket_permissions"),
             **options,
         )
 
@@ -195,11 +179,28 @@ def _database(plan: Plan, spec: dict[str, Any]) -> None:
         set_ml_backends(plan.database, spec["ml_backends"])
 
 
+def _exp_path(doc: dict[str, Any], path: str) -> str:
+    base = os.path.dirname(os.path.abspath(path))
+    return os.path.normpath(os.path.join(base, doc.get("path") or doc["name"]))
+
+
+def experiment_dir(target: str) -> str:
+    """The experiment directory ``target`` names: itself, or the one its YAML file names."""
+    if os.path.isdir(target):
+        return os.path.abspath(target)
+    if os.path.isfile(target):
+        return _exp_path(validate_document(read_document(target), target), target)
+    raise SSConfigError(
+        f"{target}: no such directory or file: give the experiment directory (the YAML's "
+        "path:, default ./<name>) or the experiment's YAML file"
+    )
+
+
 def load_plan(path: str, launcher: str | None = None, base_image: str | None = None) -> Plan:
     """Read, validate and build the experiment described by the YAML file at ``path``."""
     doc = validate_document(read_document(path), path)
     base = os.path.dirname(os.path.abspath(path))
-    exp_path = os.path.join(base, doc.get("path") or doc["name"])
+    exp_path = _exp_path(doc, path)
     exp = Experiment(
         doc["name"], exp_path=exp_path, launcher=launcher or doc.get("launcher", "local")
     )

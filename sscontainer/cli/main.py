@@ -9,6 +9,7 @@ that line. A run that ends with any entity not COMPLETED exits 1.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -16,21 +17,29 @@ from typing import Any, TypeVar
 import click
 
 from ..errors import SchemaError, SSConfigError, SSContainerError
+from ..stopping import set_quiet
 from ..version import __version__
-from .loader import Plan, load_plan
-from .runner import run_plan
+from .loader import Plan, experiment_dir, load_plan
+from .runner import run_to_end
 from .schema import LAUNCHER_CHOICES
 
 F = TypeVar("F", bound=Callable[..., Any])
 USAGE_ERROR = 2
+MAX_LINE = 400  # characters of one message line: a message is read, not scrolled
+MAX_DETAIL_LINES = 12
+DEBUG_ENV = "SSCONTAINER_DEBUG"  # set: an unexpected error shows its traceback
 
 
-def _fail(message: str, detail: str = "") -> None:
+def _cut(line: str) -> str:
+    return line if len(line) <= MAX_LINE else line[: MAX_LINE - 3] + "..."
+
+
+def _fail(message: str, detail: str = "", code: int = USAGE_ERROR) -> None:
     for line in message.splitlines() or [message]:
-        click.echo(f"sscontainer: error: {line}", err=True)
-    for line in detail.splitlines():  # a failure's evidence: the log lines of a shard
-        click.echo(f"sscontainer:   {line}", err=True)
-    sys.exit(USAGE_ERROR)
+        click.echo(_cut(f"sscontainer: error: {line}"), err=True)
+    for line in detail.splitlines()[:MAX_DETAIL_LINES]:  # evidence: a shard's log lines
+        click.echo(_cut(f"sscontainer:   {line}"), err=True)
+    sys.exit(code)
 
 
 def user_errors(func: F) -> F:
@@ -47,6 +56,16 @@ def user_errors(func: F) -> F:
         except SSContainerError as exc:
             first, _, detail = str(exc).partition("\n")
             _fail(" ".join(first.split()), detail)
+        except OSError as exc:  # the machine's answer (permissions, space): no bug of ours
+            where = f" ({exc.filename})" if exc.filename else ""
+            _fail(f"{exc.strerror or exc}{where}")
+        except Exception as exc:  # noqa: BLE001 - a bug: one line unless asked for more
+            if os.environ.get(DEBUG_ENV):
+                raise
+            _fail(
+                f"internal error {type(exc).__name__}: {exc} (please report it; "
+                f"{DEBUG_ENV}=1 shows the traceback)", code=1,
+            )
         return None
 
     return wrapper  # type: ignore[return-value]
@@ -70,9 +89,16 @@ def cli() -> None:
     """Run SmartSim-style experiments locally, in Docker, or under Slurm."""
 
 
-def _generate(plan: Plan, overwrite: bool) -> None:
+def _generate(plan: Plan, overwrite: bool, rerun: bool = False) -> None:
+    """Run directories; ``rerun``: ones sscontainer made and nobody changed are replaced
+    without ``--overwrite`` (README: "Running again")."""
+    from ..generation.run_dirs import generate_entities
+
     entities = [*([plan.database] if plan.database else []), *plan.entities.values()]
-    plan.exp.generate(*entities, tag=plan.tag, overwrite=overwrite)
+    for kept in generate_entities(
+        plan.exp.exp_path, entities, tag=plan.tag, overwrite=overwrite, rerun=rerun
+    ):
+        click.echo(f"sscontainer: kept your changed run directory in {kept}", err=True)
 
 
 @cli.command()
@@ -93,7 +119,7 @@ def run(
 ) -> None:
     """Generate run directories and run every entity; exit 0 only if all completed."""
     plan = load_plan(experiment_file, launcher, base_image=base_image)
-    _generate(plan, overwrite)
+    _generate(plan, overwrite, rerun=True)
     if plan.exp.launcher != "local":
         plan.exp.image_policy(build_missing=build_images, quiet=quiet)
         if build_images:
@@ -101,22 +127,8 @@ def run(
             plan.exp.build(*entities, quiet=quiet)
     if not quiet:
         click.echo(f"running {plan.exp.name} with the {plan.exp.launcher} launcher")
-    try:
-        if plan.database is not None:
-            plan.exp.start(plan.database)
-            if not quiet:
-                addresses = ", ".join(plan.database.get_address())
-                click.echo(f"database {plan.database.name} is up at {addresses}")
-        ok = run_plan(plan, click.echo, quiet=quiet)
-    except KeyboardInterrupt:
-        click.echo("sscontainer: interrupted: every launched entity was stopped", err=True)
-        sys.exit(130)
-    finally:
-        if plan.database is not None:
-            plan.exp.stop(plan.database)
-    click.echo(plan.exp.summary())
-    click.echo(f"outputs: {plan.exp.exp_path}")
-    sys.exit(0 if ok else 1)
+    set_quiet(quiet)
+    sys.exit(run_to_end(plan, quiet))
 
 
 @cli.command()
@@ -127,10 +139,11 @@ def run(
 @user_errors
 def generate(experiment_file: str, launcher: str | None, overwrite: bool, quiet: bool) -> None:
     """Write every entity's run directory without running anything."""
-    from .images import write_plan_specs
+    from .images import images_dir, write_plan_specs
 
     plan = load_plan(experiment_file, launcher)
-    _generate(plan, overwrite)
+    images_dir(plan)  # checked before any run directory is written
+    _generate(plan, overwrite, rerun=True)
     folders = write_plan_specs(plan)
     if not quiet:
         click.echo(f"generated {len(plan.entities)} entities under {plan.exp.exp_path}")
@@ -152,8 +165,7 @@ def preview(experiment_file: str, launcher: str | None) -> None:
 
 
 exp_dir_argument = click.argument(
-    "exp_dir", metavar="[EXP_DIR]", required=False, default=".",
-    type=click.Path(file_okay=False),
+    "exp_dir", metavar="[EXP_DIR | FILE.yaml]", required=False, default=".", type=click.Path(),
 )
 
 
@@ -164,7 +176,7 @@ def status(exp_dir: str) -> None:
     """Show what an experiment started (from its manifest), even after its driver is gone."""
     from ..experiment import Experiment
 
-    exp = Experiment.reconnect(exp_dir)
+    exp = Experiment.reconnect(experiment_dir(exp_dir))
     click.echo(exp.summary())
 
 
@@ -176,7 +188,8 @@ def stop(exp_dir: str, quiet: bool) -> None:
     """Stop everything an experiment started that is still running."""
     from ..experiment import Experiment
 
-    exp = Experiment.reconnect(exp_dir)
+    set_quiet(quiet)
+    exp = Experiment.reconnect(experiment_dir(exp_dir))
     running = exp.jobs.running()
     exp.stop()
     if not quiet:

@@ -5,14 +5,21 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import click
+
 from ..entities.ensemble import Ensemble
 from ..entities.model import Model
 from ..failures import failure_report
+from ..interrupts import DriverTerminated
 from ..jobs import Job
+from ..launchers.process_marks import become_subreaper, is_subreaper, reap_orphans
+from ..manifest import record_plan
 from ..status import Status
+from ..stopping import stderr_line
 from .loader import Plan
 
 Echo = Callable[[str], None]
+INTERRUPTED = 130  # what a shell reports for Ctrl-C
 
 
 def _members(entity: Model | Ensemble) -> list[Model]:
@@ -52,12 +59,15 @@ def run_plan(plan: Plan, echo: Echo, quiet: bool = False, interval: float = 10.0
             if not running:
                 continue
             done = exp.jobs.wait_any(running, interval)
+            if is_subreaper():  # orphans of the entities that ended meanwhile: no zombies
+                reap_orphans(int(j.handle) for j in exp.jobs.all() if j.handle.isdigit())
             if not done and not quiet:  # progress while nothing ends
                 finished = sum(1 for j in exp.jobs.all() if j.status.is_terminal)
                 names = ", ".join(f"{j.name} ({j.status.value})" for j in running)
                 echo(f"[{time.monotonic() - started:6.1f} s] {finished} ended; waiting on {names}")
             for job in done:
                 note(job)
+            exp._flush_outputs()
             running = [j for j in running if j not in done]
             for name, entity in plan.entities.items():
                 if name in outcome or name in waiting:
@@ -68,9 +78,51 @@ def run_plan(plan: Plan, echo: Echo, quiet: bool = False, interval: float = 10.0
                     outcome[name] = (
                         Status.COMPLETED if statuses == {Status.COMPLETED} else Status.FAILED
                     )
-    except KeyboardInterrupt:
+    except BaseException:  # Ctrl-C, SIGTERM, an error: nothing launched is left running
         exp.stop(*[e for n, e in plan.entities.items() if n not in outcome and n not in waiting])
         raise
     return all(s == Status.COMPLETED for s in outcome.values()) and len(outcome) == len(
         plan.entities
     )
+
+
+def run_to_end(plan: Plan, quiet: bool = False, echo: Echo = click.echo) -> int:
+    """Start the database, run the plan, stop what is left; the command's exit status.
+
+    Every entity is recorded as planned first, so ``status`` lists those that never
+    started. At the end the database is retired (a database that served the whole
+    run ends Completed) and processes the entities left behind are ended and named.
+    """
+    exp = plan.exp
+    become_subreaper()  # orphans of what it launches stay findable (process_marks)
+    planned = [(m.name, m.entity_type) for e in plan.entities.values() for m in _members(e)]
+    exp._planned = planned
+    exp._state_write(lambda: record_plan(exp.exp_path, exp.name, planned))
+    exp._place_sockets(m for e in plan.entities.values() for m in _members(e))  # checked now
+    code = 1
+    try:
+        if plan.database is not None:
+            exp.start(plan.database)
+            if not quiet:
+                echo(f"database {plan.database.name} is up at "
+                     f"{', '.join(plan.database.get_address())}")
+        code = 0 if run_plan(plan, echo, quiet=quiet) else 1
+    except KeyboardInterrupt:
+        stderr_line("sscontainer: interrupted: every launched entity was stopped")
+        code = INTERRUPTED
+    except DriverTerminated as exc:
+        stderr_line(f"sscontainer: terminated by {exc.signame}: every launched entity was "
+                    "stopped")
+        code = int(exc.code or 1)
+    finally:
+        if plan.database is not None:
+            exp._retire(plan.database)
+        for leftover in exp._sweep():
+            stderr_line(f"sscontainer: warning: stopped {leftover}, left running by an ended "
+                        "entity")
+    try:  # after SIGHUP the terminal may be gone: the exit status still tells
+        echo(exp.summary())
+        echo(f"outputs: {exp.exp_path}")
+    except OSError:
+        pass
+    return code

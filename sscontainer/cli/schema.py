@@ -6,138 +6,32 @@ problems are collected before raising, so a user fixes them in one pass.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from typing import Any
 
-from ..errors import SchemaError
+from ..errors import SchemaError, SSConfigError
+from ..limits import MAX_ERRORS, check_members
+from ..names import RESERVED_NAMES, reserved_message
+from .schema_checks import (
+    Check,
+    fields,
+    is_bool,
+    is_count,
+    is_db_nodes,
+    is_name,
+    is_port,
+    is_pos_int,
+    is_scalar,
+    is_str,
+    is_walltime,
+    list_of,
+    map_of,
+    one_of,
+    optional_scalar,
+    scalar_or_list,
+)
 
-_NAME = re.compile(r"[A-Za-z0-9_.-]+")
-_WALLTIME = re.compile(r"\d+:\d\d:\d\d")
 LAUNCHER_CHOICES = ("local", "docker", "slurm", "auto")
 STRATEGIES = ("all_perm", "step", "random")
-
-Check = Callable[[Any, str, list[str]], None]
-
-
-def _type_name(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), type(value).__name__
-    )
-
-
-def is_name(value: Any, where: str, errors: list[str]) -> None:
-    if not isinstance(value, str) or value in ("", ".", "..") or not _NAME.fullmatch(value):
-        errors.append(
-            f"{where}: {value!r} is not a valid name: use letters, digits, '_', '.', '-'"
-        )
-
-
-def is_str(value: Any, where: str, errors: list[str]) -> None:
-    if not isinstance(value, str) or not value:
-        errors.append(f"{where}: expected a non-empty string, got {_type_name(value)} {value!r}")
-
-
-def is_bool(value: Any, where: str, errors: list[str]) -> None:
-    if not isinstance(value, bool):
-        errors.append(f"{where}: expected true or false, got {value!r}")
-
-
-def is_pos_int(value: Any, where: str, errors: list[str]) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        errors.append(f"{where}: expected a positive integer, got {value!r}")
-
-
-def is_scalar(value: Any, where: str, errors: list[str]) -> None:
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        errors.append(f"{where}: expected a string or number, got {_type_name(value)} {value!r}")
-
-
-def is_walltime(value: Any, where: str, errors: list[str]) -> None:
-    if not isinstance(value, str) or not _WALLTIME.fullmatch(value):
-        errors.append(f"{where}: expected a time as 'HH:MM:SS' (quote it), got {value!r}")
-
-
-def one_of(*choices: str) -> Check:
-    def check(value: Any, where: str, errors: list[str]) -> None:
-        if value not in choices:
-            errors.append(f"{where}: {value!r} is not one of {', '.join(choices)}")
-
-    return check
-
-
-def list_of(item: Check, allow_str: bool = False) -> Check:
-    def check(value: Any, where: str, errors: list[str]) -> None:
-        if allow_str and isinstance(value, str):
-            return
-        if not isinstance(value, list):
-            errors.append(f"{where}: expected a list, got {_type_name(value)} {value!r}")
-            return
-        for i, element in enumerate(value):
-            item(element, f"{where}[{i}]", errors)
-
-    return check
-
-
-def map_of(value_check: Check) -> Check:
-    def check(value: Any, where: str, errors: list[str]) -> None:
-        if not isinstance(value, dict):
-            errors.append(f"{where}: expected a mapping, got {_type_name(value)} {value!r}")
-            return
-        for key, element in value.items():
-            if not isinstance(key, str) or not key:
-                errors.append(f"{where}: key {key!r} must be a non-empty string")
-            else:
-                value_check(element, f"{where}.{key}", errors)
-
-    return check
-
-
-def scalar_or_list(value: Any, where: str, errors: list[str]) -> None:
-    if isinstance(value, list):
-        if not value:
-            errors.append(f"{where}: the list of values is empty")
-        for i, element in enumerate(value):
-            is_scalar(element, f"{where}[{i}]", errors)
-    else:
-        is_scalar(value, where, errors)
-
-
-def optional_scalar(value: Any, where: str, errors: list[str]) -> None:
-    if value is not None:
-        is_scalar(value, where, errors)
-
-
-def fields(spec: dict[str, Check], required: tuple[str, ...] = ()) -> Check:
-    """A mapping with known keys: unknown keys and missing required keys are errors."""
-
-    def check(value: Any, where: str, errors: list[str]) -> None:
-        if not isinstance(value, dict):
-            errors.append(f"{where}: expected a mapping, got {_type_name(value)} {value!r}")
-            return
-        for key in required:
-            if key not in value:
-                errors.append(f"{where}: missing required field '{key}'")
-        for key, element in value.items():
-            if key not in spec:
-                known = ", ".join(sorted(spec))
-                errors.append(f"{where}.{key}: unknown field (known fields: {known})")
-            else:
-                spec[key](element, f"{where}.{key}", errors)
-
-    return check
-
-
-def is_port(value: Any, where: str, errors: list[str]) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
-        errors.append(f"{where}: expected a port number in 1-65535, got {value!r}")
-
-
-def is_db_nodes(value: Any, where: str, errors: list[str]) -> None:
-    is_pos_int(value, where, errors)
-    if value == 2:
-        errors.append(f"{where}: 2 shards cannot form a Redis Cluster: use 1 or at least 3")
-
 
 DATABASE = fields(
     {
@@ -182,11 +76,6 @@ CONTAINER = fields(
 
 
 # [ml] ml: {models: [...], scripts: [...]}, loaded before the entity runs (ml/cli_block.py)
-def is_count(value: Any, where: str, errors: list[str]) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        errors.append(f"{where}: expected an integer >= 0, got {value!r}")
-
-
 ML_PLACEMENT: dict[str, Check] = {
     "device": is_str, "devices_per_node": is_pos_int, "first_device": is_count,
 }
@@ -295,11 +184,57 @@ def validate_document(doc: Any, source: str) -> dict[str, Any]:
     )
     top(doc, "experiment", errors)
     if errors:
-        raise SchemaError(source, [e.removeprefix("experiment.") for e in errors])
+        raise SchemaError(source, bounded([e.removeprefix("experiment.") for e in errors]))
     _cross_check(doc, errors)
     if errors:
-        raise SchemaError(source, errors)
+        raise SchemaError(source, bounded(errors))
     return dict(doc)
+
+
+def bounded(errors: list[str]) -> list[str]:
+    """The first :data:`MAX_ERRORS` problems, and how many more there are."""
+    if len(errors) <= MAX_ERRORS:
+        return errors
+    return [*errors[:MAX_ERRORS], f"... and {len(errors) - MAX_ERRORS} more problems"]
+
+
+# keys a ``config:`` block may not hold: the block's own fields (or the API's arguments)
+DATABASE_ARGS = frozenset({
+    "port", "path", "db_nodes", "batch", "hosts", "run_command", "interface", "account",
+    "time", "queue", "single_cmd", "db_identifier", "shards",
+})
+COLOCATED_ARGS = frozenset({
+    "port", "ifname", "unix_socket", "socket_permissions", "db_cpus", "cpus", "custom_pinning",
+    "pinning", "debug", "db_identifier", "transport",
+})
+
+
+def _config_keys(block: Any, where: str, taken: frozenset[str], errors: list[str]) -> None:
+    config = block.get("config") if isinstance(block, dict) else None
+    for key in config or {}:
+        if key in taken or key.replace("-", "_") in taken:
+            errors.append(
+                f"{where}.config.{key}: {key!r} is a setting of its own here: give it as "
+                f"{where}.{key} (config holds server settings such as maxmemory)"
+            )
+
+
+def ensemble_size(entry: dict[str, Any]) -> int:
+    """How many members an ensemble entry makes (computed, nothing expanded)."""
+    params = entry.get("params") or {}
+    counts = [len(v) if isinstance(v, list) else 1 for v in params.values()]
+    strategy = entry.get("strategy", "all_perm")
+    if not counts:
+        combos = 1
+    elif strategy == "step":
+        combos = max(counts)
+    else:
+        combos = 1
+        for count in counts:
+            combos *= count
+        if strategy == "random" and entry.get("n_models"):
+            combos = min(combos, entry["n_models"])
+    return combos * (entry.get("replicas") or 1)
 
 
 def _cross_check(doc: dict[str, Any], errors: list[str]) -> None:
@@ -307,9 +242,15 @@ def _cross_check(doc: dict[str, Any], errors: list[str]) -> None:
     entries += [("ensembles", i, e) for i, e in enumerate(doc.get("ensembles") or [])]
     if not entries:
         errors.append("experiment: no models or ensembles: add at least one under 'models:'")
+    _config_keys(doc.get("database"), "database", DATABASE_ARGS, errors)
+    db_id = (doc.get("database") or {}).get("db_identifier", "orchestrator")
+    if doc.get("database") and db_id in RESERVED_NAMES:
+        errors.append(f"database.db_identifier: {reserved_message(db_id)}")
     seen: dict[str, str] = {}
     for kind, i, entry in entries:
         where = f"{kind}[{i}].name"
+        if entry["name"] in RESERVED_NAMES:
+            errors.append(f"{where}: {reserved_message(entry['name'])}")
         if entry["name"] in seen:
             errors.append(f"{where}: {entry['name']!r} is already used by {seen[entry['name']]}")
         seen.setdefault(entry["name"], where)
@@ -319,7 +260,13 @@ def _cross_check(doc: dict[str, Any], errors: list[str]) -> None:
                 errors.append(f"{kind}[{i}].after[{j}]: no model or ensemble named {dep!r}")
             elif dep == entry["name"]:
                 errors.append(f"{kind}[{i}].after[{j}]: an entity cannot wait for itself")
+        _config_keys(entry.get("colocated_db"), f"{kind}[{i}].colocated_db", COLOCATED_ARGS,
+                     errors)
         if kind == "ensembles":
+            try:
+                check_members(ensemble_size(entry), f"ensembles[{i}] ({entry['name']})")
+            except SSConfigError as exc:
+                errors.append(str(exc))
             if not entry.get("params") and not entry.get("replicas"):
                 errors.append(f"ensembles[{i}]: give 'params' or 'replicas'")
             if entry.get("strategy") == "random" and "n_models" not in entry:

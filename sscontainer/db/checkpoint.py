@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import MissingFileError, SSDBFilesNotParseable
 from ..jobs import Job
-from ..manifest import ManifestEntry
+from ..manifest import entry_for, parse_entry
 from .address import ServerAddress, parse_address
 
 VERSION = 1
@@ -35,10 +35,7 @@ def write_checkpoint(
         "path": orch.path,
         "addresses": [str(a) for a in orch.addresses],
         "password_file": password_file,
-        "jobs": [
-            asdict(ManifestEntry.from_step(j.step, j.launcher.name, j.handle, j.start_time))
-            for j in jobs
-        ],
+        "jobs": [asdict(entry_for(j)) for j in jobs],
     }
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
@@ -59,7 +56,8 @@ def read_checkpoint(path: str) -> dict[str, Any]:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
         data["addresses"] = [parse_address(a) for a in data["addresses"]]
-        data["jobs"] = [ManifestEntry(**entry) for entry in data["jobs"]]
+        data["jobs"] = [parse_entry(entry, f"{path}: job {i}")
+                        for i, entry in enumerate(data["jobs"])]
         for key in ("db_identifier", "port", "db_nodes", "interfaces", "path"):
             data[key]  # noqa: B018 - every key must be there
     except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -36,6 +36,7 @@ from .colocated_share import SharedServer
 from .pinning import resolve_pinning
 from .server import DEFAULT_READY_TIMEOUT, ServerProcess
 from .server_config import ShardConfig, server_argv, write_config
+from .socket_dir import node_local_dir, private_dir
 
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2)
 ASSETS_MODULE = "sscontainer.ml.assets"
@@ -80,8 +81,11 @@ def start_server(config: ColocatedConfig, cpus: Sequence[int] | None) -> ServerP
     binary = find_server_binary(config.server_binary)
     data_dir = tempfile.mkdtemp(prefix="sscontainer-colo-")
     shard = shard_config(config, data_dir)
-    if shard.unix_socket:
-        os.makedirs(os.path.dirname(shard.unix_socket), exist_ok=True)
+    if shard.unix_socket:  # private: the socket has no password (db/socket_dir.py)
+        folder = os.path.dirname(shard.unix_socket)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        if os.path.basename(folder) == os.path.basename(node_local_dir()):
+            private_dir(folder)  # ours alone, not another user's made in advance
     conf_path = write_config(shard, os.path.join(data_dir, "server.conf"))
     log_path = config.log_path or os.path.join(data_dir, "server.log")
     if config.log_path:

@@ -26,7 +26,7 @@ from typing import Any
 
 from ..errors import DatabaseError
 from .address import ServerAddress, parse_address
-from .server import ServerProcess, ping, shutdown, wait_until_ready
+from .server import ServerProcess, ping, remove_stale_socket, shutdown, wait_until_ready
 
 LOCK_TIMEOUT = 120.0  # a starter holds the lock at most for its bounded ready wait
 
@@ -189,8 +189,8 @@ class SharedServer:
         return self
 
     def _start_fresh(self, state: ShareState, me: int) -> None:
-        if self.address.unix_socket and os.path.exists(self.address.unix_socket):
-            os.unlink(self.address.unix_socket)  # stale socket of a server that died
+        if self.address.unix_socket:
+            remove_stale_socket(self.address.unix_socket)  # of a server that died
         process = self._start()
         try:
             if self._on_started is not None:

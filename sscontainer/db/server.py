@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import time
 from collections.abc import Sequence
@@ -164,6 +165,26 @@ def shutdown(
         conn.close()
 
 
+def remove_stale_socket(path: str, strict: bool = True) -> None:
+    """Remove a socket file no server answers on; anything else there is never touched
+    (``strict``: and is an error)."""
+    try:
+        if not stat.S_ISSOCK(os.lstat(path).st_mode):
+            if not strict:
+                return
+            raise DatabaseError(
+                f"{path} exists and is not a socket: a database will not replace it; choose "
+                "another unix_socket path"
+            )
+    except FileNotFoundError:
+        return
+    if not ping(ServerAddress(unix_socket=path), timeout=0.5):
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+
 class ServerProcess:
     """One local server process started from an argv (see :func:`server_argv`).
 
@@ -269,7 +290,4 @@ class ServerProcess:
             self._log = None
         if self.address.unix_socket and proc is not None and proc.returncode is not None:
             # A killed server leaves its socket file behind; a stale one confuses the next user.
-            try:
-                os.unlink(self.address.unix_socket)
-            except FileNotFoundError:
-                pass
+            remove_stale_socket(self.address.unix_socket, strict=False)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from ..errors import ArgumentTypeError, EntityExistsError, SSConfigError
+from ..limits import check_members
 from ..names import validate_name
 from ..settings.batch import BatchSettings
 from ..settings.run import RunSettings
@@ -91,8 +92,13 @@ class Ensemble(EnsembleAssetsMixin, SSEntity):
         perm_strat: str | Callable[..., Any],
         n_models: int | None,
     ) -> None:
-        param_sets = expand_params(self.params, perm_strat, n_models) if self.params else [{}]
         copies = replicas or 1
+        what = f"ensemble {self.name!r}"
+        check_members(copies, what)
+        param_sets = (
+            expand_params(self.params, perm_strat, n_models, copies, what) if self.params
+            else [{}]
+        )
         index = 0
         for params in param_sets:
             for _ in range(copies):

@@ -6,18 +6,30 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..errors import MissingFileError, SSConfigError
+from ..errors import ArgumentTypeError, MissingFileError, SSConfigError
+from ..limits import check_text, shown
 
 
 def _resolve(paths: str | Iterable[str] | None, what: str) -> list[str]:
     if paths is None:
         return []
-    items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    if isinstance(paths, (str, os.PathLike)):
+        items: list[object] = [paths]
+    elif isinstance(paths, (list, tuple, set, frozenset)):
+        items = list(paths)
+    else:
+        raise ArgumentTypeError(
+            f"{what}: expected a path or a list of paths, got {type(paths).__name__} "
+            f"{shown(paths)}"
+        )
     out: list[str] = []
     for item in items:
-        if not isinstance(item, (str, os.PathLike)) or not str(item):
-            raise SSConfigError(f"{what}: expected file paths, got {item!r}")
-        path = os.path.abspath(os.path.expanduser(os.fspath(item)))
+        if not isinstance(item, (str, os.PathLike)) or not os.fspath(item):
+            raise ArgumentTypeError(f"{what}: expected file paths, got {shown(item)}")
+        text = os.fspath(item)
+        if not isinstance(text, str):
+            raise ArgumentTypeError(f"{what}: expected text paths, got {shown(item)}")
+        path = os.path.abspath(os.path.expanduser(check_text(text, what)))
         if not os.path.exists(path):
             raise MissingFileError(
                 f"{what}: {item!r} does not exist (resolved to {path}): check the path"

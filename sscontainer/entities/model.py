@@ -11,12 +11,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..db.colocated_config import ColocatedConfig, split_db_kwargs
+from ..db.socket_dir import warn_wide_permissions
 from ..errors import (
     ArgumentTypeError,
     EntityExistsError,
     SSConfigError,
     SSUnsupportedError,
 )
+from ..limits import check_text, shown
 from ..names import validate_name
 from ..settings.batch import BatchSettings
 from ..settings.run import RunSettings
@@ -31,7 +33,7 @@ class ColocateDbDeprecationWarning(DeprecationWarning, FutureWarning):
 
 def _param_to_str(name: str, value: Any) -> str:
     if isinstance(value, (str, numbers.Number)):
-        return str(value)
+        return check_text(str(value), f"param {name!r}")
     raise ArgumentTypeError(
         f"param {name!r} has a {type(value).__name__} value {value!r}: "
         "give a string or a number"
@@ -47,7 +49,8 @@ def check_params(params: Mapping[str, Any] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, value in params.items():
         if not isinstance(key, str) or not key:
-            raise SSConfigError(f"param names must be non-empty strings, got {key!r}")
+            raise SSConfigError(f"param names must be non-empty strings, got {shown(key)}")
+        check_text(key, "param name")
         out[key] = _param_to_str(key, value)
     return out
 
@@ -102,6 +105,7 @@ class Model(AssetsMixin, SSEntity):
         self.incoming_entities: list[SSEntity] = []
         self._key_prefixing_enabled = bool(enable_key_prefixing)
         self.colocated: ColocatedConfig | None = None
+        self.auto_socket = False  # colocate_db_uds without unix_socket: placed at start
         self._init_assets()  # [ml] ML models and scripts to load before it runs
         self.params_to_args()
 
@@ -218,7 +222,7 @@ class Model(AssetsMixin, SSEntity):
     def colocate_db_uds(
         self,
         unix_socket: str | None = None,
-        socket_permissions: int | str = 755,
+        socket_permissions: int | str | None = None,
         db_cpus: int = 1,
         custom_pinning: Iterable[int | str] | str | None = None,
         debug: bool = False,
@@ -228,17 +232,23 @@ class Model(AssetsMixin, SSEntity):
         """Run a database beside the model, reached through a Unix domain socket.
 
         ``socket_permissions`` takes SmartSim's octal digits (``755``), a string
-        (``"755"``) or a mode (``0o755``). Without ``unix_socket`` each model gets
-        its own socket under the temp directory, so two colocated models on one
-        node never share a server by accident.
+        (``"755"``) or a mode (``0o755``); left out it is 700, so only the owner can
+        connect (the database has no password), and a wider mode is warned about.
+        Without ``unix_socket`` the experiment gives each model its own socket in a
+        private directory when it starts (``sscontainer.db.socket_dir``), so two
+        models, or two experiments, never share a server by accident.
         """
         kwargs.pop("port", None)  # SmartSim ignores a port here: a socket has none
-        if unix_socket is None:
+        self.auto_socket = unix_socket is None
+        if unix_socket is None:  # a placeholder until start places it (socket_dir)
             digest = hashlib.sha1(f"{self.path}/{self.name}".encode()).hexdigest()[:12]
             unix_socket = os.path.join(tempfile.gettempdir(), f"ssc-{digest}.sock")
+        mode = 0o700 if socket_permissions is None else _file_mode(socket_permissions)
+        if isinstance(mode, int) and not isinstance(mode, bool) and 0 <= mode <= 0o777:
+            warn_wide_permissions(self.name, mode)
         options = {
             "unix_socket": unix_socket,
-            "socket_permissions": _file_mode(socket_permissions),
+            "socket_permissions": mode,
             "db_cpus": db_cpus,
             "custom_pinning": _pinning(custom_pinning),
             "debug": debug,

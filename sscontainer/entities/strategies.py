@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..errors import SSConfigError, UnsupportedArgumentError, UserStrategyError
+from ..limits import check_members
 
 ParamSets = list[dict[str, Any]]
 Strategy = Callable[[list[str], list[list[Any]], "int | None"], ParamSets]
@@ -62,8 +63,14 @@ def expand_params(
     params: Mapping[str, Any],
     strategy: str | Callable[..., Any],
     n_models: int | None = None,
+    copies: int = 1,
+    what: str = "the ensemble",
 ) -> ParamSets:
-    """Member parameter sets for ``params`` under ``strategy`` (a name or a callable)."""
+    """Member parameter sets for ``params`` under ``strategy`` (a name or a callable).
+
+    ``copies`` (replicas) of each set must fit the member limit (``limits.max_members``),
+    which is checked before anything is expanded.
+    """
     names = list(params)
     values: list[list[Any]] = []
     for name in names:
@@ -76,8 +83,23 @@ def expand_params(
     if callable(strategy):
         result = strategy(names, values, n_models)
     else:
+        check_members(planned_size(values, str(strategy), n_models) * copies, what)
         result = STRATEGIES[str(strategy)](names, values, n_models)
-    return _checked(result, names)
+    checked = _checked(result, names)
+    check_members(len(checked) * copies, what)
+    return checked
+
+
+def planned_size(values: list[list[Any]], strategy: str, n_models: int | None) -> int:
+    """How many parameter sets ``strategy`` makes, computed without making them."""
+    if strategy == "step":
+        return max((len(v) for v in values), default=1)
+    combos = 1
+    for vals in values:
+        combos *= len(vals)
+    if strategy == "random" and isinstance(n_models, int) and n_models > 0:
+        return min(combos, n_models)
+    return combos
 
 
 def _checked(result: Any, names: Sequence[str]) -> ParamSets:

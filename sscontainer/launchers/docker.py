@@ -251,7 +251,30 @@ class DockerLauncher:
     def adopt(self, handle: str, step: Step) -> None:
         record = _Container(handle, step)
         self._containers[handle] = record
+        problem = self._not_ours(handle, step)
+        if problem:  # never followed, stopped or removed: it is someone else's
+            record.error = problem
+            record.done.set()
+            return
         threading.Thread(target=self._follow, args=(record, False), daemon=True).start()
+
+    def _not_ours(self, handle: str, step: Step) -> str:
+        """Why container ``handle`` is not the one ``step`` started ('' when it is): its
+        labels must name the same entity and experiment."""
+        import docker
+
+        try:
+            labels = self.client.api.inspect_container(handle)["Config"]["Labels"] or {}
+        except docker.errors.NotFound:
+            return "the container is gone"
+        except docker.errors.DockerException as exc:
+            return f"docker could not inspect it: {exc}"
+        expected = {"sscontainer.entity": step.name}
+        if "sscontainer.experiment" in step.labels:
+            expected["sscontainer.experiment"] = step.labels["sscontainer.experiment"]
+        if any(labels.get(k) != v for k, v in expected.items()):
+            return "its labels name another entity or experiment: not touched"
+        return ""
 
     # --- state -------------------------------------------------------------------------
     def _record(self, handle: str) -> _Container:

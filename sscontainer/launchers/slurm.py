@@ -15,7 +15,7 @@ import shlex
 import shutil
 import subprocess
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from ..errors import LauncherError, SSConfigError
@@ -259,6 +259,36 @@ class SlurmLauncher:
             if deadline is not None:
                 pause = max(0.0, min(pause, deadline - time.monotonic()))
             time.sleep(pause)
+
+    def stop_many(
+        self, handles: Collection[str], grace: float = 5.0,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        """Stop many jobs within one ``grace`` period: one ``scancel`` for all of them,
+        one with SIGKILL for those still running at the deadline (issue 13)."""
+        live = [h for h in handles if not self.status(h).status.is_terminal]
+        if not live:
+            return
+        self._run("scancel", *live, check=False)
+        start = time.monotonic()
+        killed = False
+        while True:
+            self._poll(live)
+            pending = [h for h in live if not self.status(h).status.is_terminal]
+            if not pending:
+                return
+            if not killed and time.monotonic() - start >= grace:
+                if progress is not None:
+                    progress(f"{len(pending)} Slurm job(s) still running {grace:g} s after "
+                             "scancel: SIGKILL")
+                self._run("scancel", "--signal=KILL", "--full", *pending, check=False)
+                killed = True
+            if time.monotonic() - start >= grace + self.stop_timeout:
+                raise LauncherError(
+                    f"jobs {', '.join(pending)} still running {self.stop_timeout:g}s after "
+                    "scancel: check the nodes (scontrol show node) and slurmd's log"
+                )
+            time.sleep(self.poll_interval)
 
     def stop(self, handle: str, grace: float = 5.0) -> JobInfo:
         """``scancel`` (SIGTERM, SIGKILL after Slurm's KillWait), then wait until it ends.

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ArgumentTypeError, ExecutableNotFoundError, SSConfigError
+from ..limits import check_text, shown
 
 
 def as_arg_list(args: object, what: str) -> list[str]:
@@ -20,14 +21,18 @@ def as_arg_list(args: object, what: str) -> list[str]:
     if args is None:
         return []
     if isinstance(args, str):
+        check_text(args, what)
         try:
             return shlex.split(args)
         except ValueError as exc:
-            raise SSConfigError(f"{what} {args!r} cannot be split: {exc}; pass a list") from exc
+            raise SSConfigError(
+                f"{what} {shown(args)} cannot be split: {exc}; pass a list"
+            ) from exc
     if isinstance(args, (list, tuple)) and all(isinstance(arg, str) for arg in args):
-        return list(args)
+        return [check_text(arg, what) for arg in args]
     raise ArgumentTypeError(
-        f"{what} must be a string or a list of strings, got {args!r}: quote numbers as strings"
+        f"{what} must be a string or a list of strings, got {shown(args)}: quote numbers as "
+        "strings"
     )
 
 
@@ -91,11 +96,11 @@ def check_env(env_vars: Mapping[str, Any], allow_none: bool) -> dict[str, str | 
     out: dict[str, str | None] = {}
     for key, value in env_vars.items():
         if not isinstance(key, str) or not key or "=" in key or "\0" in key:
-            raise SSConfigError(f"environment variable name {key!r} is not valid")
+            raise SSConfigError(f"environment variable name {shown(key)} is not valid")
         if value is None and allow_none:
             out[key] = None  # exported from the launching environment
         elif isinstance(value, (str, int, float, bool)):
-            out[key] = str(value)
+            out[key] = check_text(str(value), f"environment variable {key}")
         else:
             raise ArgumentTypeError(
                 f"environment variable {key} must be a string or number, got {value!r}"

@@ -57,6 +57,35 @@ def detect_format(path: Path, text: str) -> str:
     raise SSConfigError(f"{path}: empty recipe")
 
 
+MAX_RECIPE_BYTES = 1 << 20  # a recipe is a page or two of text
+
+
+def read_recipe(source: Path) -> str:
+    """A recipe's text: refused when it is binary, not UTF-8 or far too big for one."""
+    try:
+        size = source.stat().st_size
+        if size > MAX_RECIPE_BYTES:
+            raise SSConfigError(
+                f"{source} is {size} bytes, more than the limit of {MAX_RECIPE_BYTES} for a "
+                "recipe: give a Dockerfile or an Apptainer definition file"
+            )
+        raw = source.read_bytes()
+    except OSError as exc:
+        raise SSConfigError(f"{source} cannot be read: {exc.strerror or exc}") from exc
+    if b"\0" in raw:
+        raise SSConfigError(
+            f"{source} is a binary file, not a recipe: give a Dockerfile or an Apptainer "
+            "definition file"
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SSConfigError(
+            f"{source} is not UTF-8 text (byte {exc.start}): give a Dockerfile or an "
+            "Apptainer definition file"
+        ) from exc
+
+
 def convert_recipe(path: str | Path, to_format: str) -> str:
     """The recipe at ``path`` rewritten in ``to_format`` (``docker`` or ``apptainer``)."""
     source = Path(path)
@@ -65,7 +94,7 @@ def convert_recipe(path: str | Path, to_format: str) -> str:
     target = to_format.lower()
     if target not in DOCKER_FORMATS + APPTAINER_FORMATS:
         raise SSConfigError(f"unknown format {to_format!r}: use docker or apptainer")
-    text = source.read_text()
+    text = read_recipe(source)
     src_format = detect_format(source, text)
     want = "docker" if target in DOCKER_FORMATS else "apptainer"
     if src_format == want:

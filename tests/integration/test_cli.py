@@ -53,13 +53,23 @@ def test_ensemble_example_runs_after_dependency(tmp_path: Path) -> None:
     assert "running:" not in result.stdout
 
 
-def test_rerun_needs_overwrite(tmp_path: Path) -> None:
+def test_rerun_replaces_unchanged_runs_and_keeps_edits(tmp_path: Path) -> None:
     path = example(tmp_path, "thermo")
     assert cli("run", "-q", str(path)).returncode == 0
-    again = cli("run", "-q", str(path))
-    assert again.returncode == 2
-    assert "--overwrite" in again.stderr and "Traceback" not in again.stderr
-    assert cli("run", "-q", "--overwrite", str(path)).returncode == 0
+    again = cli("run", "-q", str(path))  # nothing edited: the run is simply done again
+    assert again.returncode == 0, again.stderr
+    run_dir = next(p.parent for p in (tmp_path / "thermo" / "runs").rglob("params_inputs.txt")
+                   if ".sscontainer" not in p.parts)
+    (run_dir / "notes.txt").write_text("my notes")
+    refused = cli("run", "-q", str(path))
+    assert refused.returncode == 2
+    assert "notes.txt" in refused.stderr and "--overwrite" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    kept = cli("run", "-q", "--overwrite", str(path))
+    assert kept.returncode == 0, kept.stderr
+    saved = list((tmp_path / "thermo").rglob(".sscontainer/kept/*/**/notes.txt"))
+    assert [p.read_text() for p in saved] == ["my notes"]
+    assert not (run_dir / "notes.txt").exists()
 
 
 def write(tmp_path: Path, doc: object) -> str:

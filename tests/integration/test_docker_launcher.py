@@ -293,3 +293,28 @@ def test_network_removed_when_the_experiment_stops(engine: docker.DockerClient, 
         assert db.is_active()
     finally:
         exp.stop(db)
+
+
+def test_stop_never_touches_a_container_it_did_not_start(
+    engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    """A manifest naming someone else's container (edited, or a reused id): left alone."""
+    import json
+
+    other = engine.containers.run(DEFAULT_BASE.ref, ["sleep", "60"], detach=True,
+                                  labels={"purpose": "not-sscontainers"})
+    try:
+        (tmp_path / ".sscontainer").mkdir()
+        entry = {"name": "victim", "entity_type": "Model", "launcher": "docker",
+                 "handle": other.id, "start_time": 0.0, "cwd": str(tmp_path),
+                 "out": str(tmp_path / "v.out"), "err": str(tmp_path / "v.err"),
+                 "labels": {"sscontainer.experiment": "e"}}
+        (tmp_path / ".sscontainer" / "manifest.json").write_text(
+            json.dumps({"experiment": "e", "entries": [entry]}))
+        done = subprocess.run([sys.executable, "-m", "sscontainer.cli", "stop", str(tmp_path)],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        other.reload()
+        assert other.status == "running"
+    finally:
+        other.remove(force=True)
