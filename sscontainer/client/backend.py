@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from .error import RedisConnectionError, RedisDatabaseError, RedisRuntimeError
 from .ssdb import Address
-from .wire import Arg, Connection, ConnectionLost, ReplyTimeout, ServerError
+from .wire import SMALLEST_VALUE_LIMIT, Arg, Connection, ConnectionLost, ReplyTimeout, ServerError
 
 T = TypeVar("T")
 Command = Sequence[Arg]
@@ -56,12 +56,36 @@ def open_connection(address: Address, password: str | None, timeouts: Timeouts) 
             time.sleep(timeouts.connect_interval)
 
 
+RAISE_VALUE_LIMIT = (
+    "raise it with the driver's Orchestrator.set_max_message_size(bytes), or with "
+    "Client.config_set('proto-max-bulk-len', bytes, address) on every shard"
+)
+
+
 def check_reply(reply: Any, pipeline: bool = False) -> Any:
     """``reply``, or the ``RedisRuntimeError`` SmartRedis raises for an error reply."""
     if isinstance(reply, ServerError):
         where = "the pipeline" if pipeline else "command"
-        raise RedisRuntimeError(f"Redis error when executing {where}: {reply}")
+        hint = ""
+        if "invalid bulk length" in str(reply):  # a value over proto-max-bulk-len
+            hint = f" (a value over the database's proto-max-bulk-len: {RAISE_VALUE_LIMIT})"
+        raise RedisRuntimeError(f"Redis error when executing {where}: {reply}{hint}")
     return reply
+
+
+def value_limit(address: Address, password: str | None, timeouts: Timeouts) -> int | None:
+    """The server's ``proto-max-bulk-len`` (bytes), None when it cannot be read."""
+    try:
+        conn = open_connection(address, password, timeouts)
+    except RedisConnectionError:
+        return None
+    try:
+        reply = conn.call("CONFIG", "GET", "proto-max-bulk-len")
+        return int(reply[1]) if isinstance(reply, list) and len(reply) == 2 else None
+    except (ConnectionLost, ValueError):
+        return None
+    finally:
+        conn.close()
 
 
 class Backend:
@@ -101,11 +125,26 @@ class Backend:
                 ) from None
             except ConnectionLost as exc:
                 conn.close()
+                self._refuse_oversized(address, conn)
                 if attempt == 2:
                     raise RedisDatabaseError(
                         f"Redis IO error when executing command on {address}: {exc}"
                     ) from None
         raise AssertionError("unreachable")
+
+    def _refuse_oversized(self, address: Address, conn: Connection) -> None:
+        """A value over the server's size limit makes it drop the connection: say so
+        (naming the limit and how to raise it) instead of sending it again."""
+        size, conn.largest_unsent = conn.largest_unsent, 0
+        if size <= SMALLEST_VALUE_LIMIT:
+            return
+        limit = value_limit(address, self.password, self.timeouts)
+        if limit is not None and size > limit:
+            raise RedisDatabaseError(
+                f"Redis IO error when executing command on {address}: a value of {size} "
+                f"bytes is over the database's proto-max-bulk-len ({limit} bytes), so the "
+                f"server closed the connection; {RAISE_VALUE_LIMIT}"
+            )
 
     def close(self) -> None:
         for conn in self.connections.values():

@@ -44,6 +44,11 @@ class ReplyTimeout(ConnectionLost):
     """Nothing could be read or written within the reply timeout."""
 
 
+# The smallest limit a server can set on one value (``proto-max-bulk-len``): a connection
+# lost while sending a bigger value may mean the server refused it for its size.
+SMALLEST_VALUE_LIMIT = 1024 * 1024
+
+
 def pack(args: Sequence[Arg], out: list[bytes | memoryview]) -> None:
     """Append the RESP encoding of one command to ``out`` (big arguments by reference)."""
     head: list[bytes] = [b"*%d\r\n" % len(args)]
@@ -81,6 +86,7 @@ class Connection:
         self.reader = Reader(replyError=ServerError)
         self.buffer = bytearray(READ_SIZE)
         self.view = memoryview(self.buffer)
+        self.largest_unsent = 0  # bytes of the biggest value of a send that failed
 
     # --- connecting ----------------------------------------------------------------------
     def open(self, connect_timeout: float) -> None:
@@ -139,6 +145,8 @@ class Connection:
                 while views and not views[0].nbytes:
                     views.pop(0)
         except OSError as exc:
+            self.largest_unsent = max(len(part) if isinstance(part, bytes) else part.nbytes
+                                      for part in parts)
             self._lost(exc, "sending")
 
     def _socket(self) -> socket.socket:

@@ -134,3 +134,24 @@ def test_cluster_shard_killed_mid_run(env: pytest.MonkeyPatch) -> None:
                 client.get_dataset(f"d{i}")
     finally:
         db.stop()
+
+
+@pytest.mark.timeout(120)
+def test_a_value_over_the_size_limit_names_the_limit(env: pytest.MonkeyPatch) -> None:
+    """The server drops a connection that sends a value over proto-max-bulk-len: the
+    error names the limit and how to raise it, not only 'Connection reset by peer'."""
+    import numpy as np
+
+    with LocalDatabase() as db:
+        point_at(env, db.ssdb, "Standalone")
+        client = ours.Client()
+        client.config_set("proto-max-bulk-len", str(1024 * 1024), db.ssdb)
+        big = np.zeros(4 * 1024 * 1024, dtype=np.float64)  # 32 MiB: over the 1 MiB limit
+        with pytest.raises(ours.error.RedisDatabaseError) as caught:
+            client.put_tensor("big", big)
+        assert "proto-max-bulk-len (1048576 bytes)" in str(caught.value)
+        assert "set_max_message_size" in str(caught.value)
+        assert not client.tensor_exists("big")
+        client.config_set("proto-max-bulk-len", str(64 * 1024 * 1024), db.ssdb)
+        client.put_tensor("big", big)  # raised: the same value is taken
+        assert client.get_tensor("big").nbytes == big.nbytes
