@@ -136,7 +136,16 @@ write_conf() {
         echo "$LOGIN2_IP login2"
         for ((i = 1; i <= NODES; i++)); do echo "$(node_ip "$i") $(node_name "$i")"; done
     } >"$BASE/hosts.new"
-    mv -f "$BASE/hosts.new" "$BASE/hosts"
+    # running nodes see this file bind-mounted over their /etc/hosts: a rename would leave
+    # them a deleted inode (bind mounts of it then fail), so an unchanged file stays as it is
+    # and a changed one is rewritten in place
+    if cmp -s "$BASE/hosts.new" "$BASE/hosts"; then
+        rm -f "$BASE/hosts.new"
+    elif [ -f "$BASE/hosts" ]; then
+        cat "$BASE/hosts.new" >"$BASE/hosts" && rm -f "$BASE/hosts.new"
+    else
+        mv -f "$BASE/hosts.new" "$BASE/hosts"
+    fi
     cat >"$CONF.new" <<EOF
 # Written by sscontainer's .ci/slurm-multinode.sh: $NODES nodes, each its own network + UTS namespace.
 ClusterName=${PFX}mn
