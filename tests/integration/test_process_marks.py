@@ -107,9 +107,11 @@ SUBREAPER = textwrap.dedent("""
          "if os.fork() == 0:\\n"
          "    os.environ.clear(); os.execv('/bin/sleep', ['sleep', '60'])\\n"
          "os._exit(0)"],
-        start_new_session=True)
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     child.wait()
     time.sleep(0.5)
+    # the orphan, as /proc shows it (for the failure message): pid, state, parent, session
+    seen = [(p, info) for p, info in marks._processes().items() if info[2] == child.pid]
     orphans = marks.adopted_orphans([child.pid])
     marks.sweep(lambda: marks.adopted_orphans([child.pid]), 1.0)
     time.sleep(0.2)
@@ -117,6 +119,12 @@ SUBREAPER = textwrap.dedent("""
     zombies = [p for p, (state, ppid, _s) in marks._processes().items()
                if ppid == os.getpid() and state == "Z"]
     print(len(orphans), len(marks.adopted_orphans([child.pid])), len(zombies))
+    print("me", os.getpid(), "sid", os.getsid(0), "orphan", seen, file=sys.stderr)
+    for pid, _info in seen:  # never leave it behind, whatever the outcome
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
 """)
 
 
@@ -125,4 +133,4 @@ def test_a_subreaper_driver_finds_reaps_and_ends_orphans_without_marks() -> None
     done = subprocess.run([sys.executable, "-c", SUBREAPER], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0, done.stderr
-    assert [int(n) for n in done.stdout.split()] == [1, 0, 0]
+    assert [int(n) for n in done.stdout.split()] == [1, 0, 0], done.stderr
