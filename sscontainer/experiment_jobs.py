@@ -241,7 +241,9 @@ class JobControl:
         start_array = getattr(launcher, "start_array", None)
         if isinstance(entity, Ensemble) and entity.batch_settings and callable(start_array):
             batch = tuple(entity.batch_settings.format_batch_args())
-            steps = [dataclasses.replace(step, batch_args=batch) for step in steps]
+            preamble = tuple(entity.batch_settings.preamble)
+            steps = [dataclasses.replace(step, batch_args=batch, preamble=preamble)
+                     for step in steps]
             handles = list(start_array(steps, name=entity.name))
         else:
             handles = [launcher.start(step) for step in steps]

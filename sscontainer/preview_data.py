@@ -78,7 +78,8 @@ def preview_experiment(
         step = step_of(model)
         settings = ensemble.batch_settings if ensemble is not None else None
         if settings is not None:  # members of a batched ensemble share its request
-            step = dataclasses.replace(step, batch_args=tuple(settings.format_batch_args()))
+            step = dataclasses.replace(step, batch_args=tuple(settings.format_batch_args()),
+                                       preamble=tuple(settings.preamble))
         runtime = step.runtime or "apptainer"
         return render_batch_script(step, runtime)
 

@@ -135,6 +135,7 @@ def shard_steps(
                 mounts=mounts,
                 # hosts, then the user's set_run_arg / set_batch_arg options
                 batch_args=(*batch_args, *orch.shard_batch_args()),
+                preamble=tuple(orch.batch_settings.preamble) if orch.batch_settings else (),
             )
         )
     return steps

@@ -109,6 +109,7 @@ def model_step(
         env=env,
         resources=rs.resources(),
         batch_args=tuple(batch),
+        preamble=tuple(model.batch_settings.preamble) if model.batch_settings else (),
         image=place.image,
         runtime=place.runtime,
         mounts=place.mounts,

@@ -138,6 +138,13 @@ def _member(step: Step, runtime: str) -> dict[str, Any]:
     }
 
 
+def preamble_lines(step: Step) -> list[str]:
+    """The preamble's lines: shell the user wrote, kept as given (as SmartSim does)."""
+    if any("\0" in line for line in step.preamble):
+        raise SSConfigError(f"the preamble of {step.name!r} holds a NUL: remove it")
+    return [part for line in step.preamble for part in line.splitlines()]
+
+
 def script_path(step: Step) -> str:
     return os.path.join(os.path.abspath(step.cwd), f"{step.name}.sbatch")
 
@@ -156,6 +163,7 @@ def render_batch_script(step: Step, runtime: str = "apptainer") -> str:
     return _template().render(
         kind=f"step {step.name}",
         directives=directive_lines(directives),
+        preamble=preamble_lines(step),
         members=[member],
         array=False,
     )
@@ -182,7 +190,9 @@ def render_array_script(
     validate_name(name, "array name")
     first = steps[0]
     for step in steps[1:]:
-        if step.batch_args != first.batch_args or step.resources != first.resources:
+        if (step.batch_args, step.preamble, step.resources) != (
+            first.batch_args, first.preamble, first.resources
+        ):
             raise SSConfigError(
                 f"array {name!r}: member {step.name!r} asks for other resources or batch "
                 f"args than {first.name!r}; a job array has one request for all members: "
@@ -207,6 +217,7 @@ def render_array_script(
     return _template().render(
         kind=f"job array {name}",
         directives=directive_lines(directives),
+        preamble=preamble_lines(first),
         members=[_member(step, runtime) for step in steps],
         array=True,
     )

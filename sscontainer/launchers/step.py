@@ -53,4 +53,5 @@ class Step:
     runtime_args: tuple[str, ...] = ()  # extra runtime options (``apptainer exec --contain``)
     resources: Resources = field(default_factory=Resources)
     batch_args: tuple[str, ...] = ()  # formatted batch options (e.g. sbatch flags) when batched
+    preamble: tuple[str, ...] = ()  # the user's shell lines run first in the batch script
     labels: dict[str, str] = field(default_factory=dict)

@@ -93,12 +93,12 @@ class BatchSettings:
 
     def add_preamble(self, lines: str | list[str]) -> None:
         """Lines run at the start of the batch script (module loads, exports)."""
-        if isinstance(lines, str):
-            self._preamble.append(lines)
-        elif isinstance(lines, list) and all(isinstance(line, str) for line in lines):
-            self._preamble.extend(lines)
-        else:
+        new = [lines] if isinstance(lines, str) else lines
+        if not isinstance(new, list) or not all(isinstance(line, str) for line in new):
             raise ArgumentTypeError(f"preamble lines must be a str or a list of str: {lines!r}")
+        if any("\0" in line for line in new):
+            raise SSConfigError("a preamble line holds a NUL: remove it")
+        self._preamble.extend(new)
 
     @property
     def preamble(self) -> Iterable[str]:

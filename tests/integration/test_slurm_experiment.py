@@ -55,10 +55,14 @@ def test_batched_ensemble_is_one_job_array(tmp_path: Path) -> None:
         run_settings=exp.create_run_settings("cat", "in.txt"),
         batch_settings=exp.create_batch_settings(nodes=1, time="00:05:00"),
     )
+    # the preamble runs in each task's batch shell, in the array's directory
+    ens.batch_settings.add_preamble("touch preamble-ran-$SLURM_ARRAY_TASK_ID")
     ens.attach_generator_files(to_configure=[str(conf)])
     exp.generate(ens)
     exp.start(ens)
     assert exp.get_status(ens) == [Status.COMPLETED] * 3
+    assert sorted(p.name for p in Path(ens.path).glob("preamble-ran-*")) == [
+        "preamble-ran-0", "preamble-ran-1", "preamble-ran-2"]
     handles = [exp.jobs.get(m.name).handle for m in ens]  # type: ignore[union-attr]
     assert len({h.split("_")[0] for h in handles}) == 1  # one array job
     assert [h.split("_")[1] for h in handles] == ["0", "1", "2"]

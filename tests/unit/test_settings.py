@@ -296,6 +296,9 @@ def test_batch_settings_write_batch_args() -> None:
     assert list(bs.preamble) == ["module load x", "export Y=1"]
     with pytest.raises(TypeError):
         bs.add_preamble(5)  # type: ignore[arg-type]
+    with pytest.raises(SSConfigError, match="NUL"):
+        bs.add_preamble(["ok", "a\0b"])
+    assert list(bs.preamble) == ["module load x", "export Y=1"]  # nothing of a refused call
     with pytest.raises(SSConfigError):
         SbatchSettings(time="1h")
     with pytest.raises(SSConfigError):

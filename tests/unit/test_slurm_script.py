@@ -212,3 +212,30 @@ def test_array_members_must_share_resources(tmp_path: Path) -> None:
         render_array_script([steps[0], steps[1], odd], "ens")
     with pytest.raises(SSConfigError, match="at least one"):
         render_array_script([], "ens")
+
+
+def test_the_preamble_runs_first_as_given(tmp_path: Path) -> None:
+    """add_preamble's lines (SmartSim's batch preamble) run in the batch script, after the
+    #SBATCH lines and before the step; a multi-line entry is several lines."""
+    out = tmp_path / "order.txt"
+    step = make_step(tmp_path, argv=("sh", "-c", f'echo "step $FROM_PREAMBLE" >>{out}'),
+                     preamble=(f"echo preamble >>{out}", "export FROM_PREAMBLE=1\n: second"))
+    os.makedirs(step.cwd)
+    script = render_batch_script(step, runtime="none")
+    bash_syntax_ok(script)
+    lines = script.splitlines()
+    last_directive = max(i for i, line in enumerate(lines) if line.startswith("#SBATCH"))
+    assert lines.index(f"echo preamble >>{out}") > last_directive
+    assert ": second" in lines
+    done = subprocess.run([BASH, "-c", script], check=False)
+    assert done.returncode == 0
+    assert out.read_text() == "preamble\nstep 1\n"
+    with pytest.raises(SSConfigError, match="NUL"):
+        render_batch_script(make_step(tmp_path, preamble=("a\0b",)))
+
+
+def test_array_members_must_share_the_preamble(tmp_path: Path) -> None:
+    steps = array_steps(tmp_path, "v")
+    odd = Step(**{**steps[2].__dict__, "preamble": ("module load x",)})
+    with pytest.raises(SSConfigError, match="same settings"):
+        render_array_script([steps[0], steps[1], odd], "ens")
