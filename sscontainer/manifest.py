@@ -204,7 +204,7 @@ def _problem(raw: dict[str, Any]) -> str:
         return f"handle {shown(raw['handle'])} is not a {raw['launcher']} job id"
     if not all(isinstance(a, str) for a in raw.get("argv", [])):
         return "argv holds something other than strings"
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in raw["labels"].items()):
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.get("labels", {}).items()):
         return "labels must map strings to strings"
     if raw.get("status") is not None and raw["status"] not in {s.value for s in Status}:
         return f"status {shown(raw['status'])} is not a status"

@@ -11,6 +11,7 @@ clusters often have no accounting, so the launcher keeps what it last saw, asks
 from __future__ import annotations
 
 import os
+import pwd
 import shlex
 import shutil
 import subprocess
@@ -130,10 +131,31 @@ class SlurmLauncher:
         return handle
 
     def adopt(self, handle: str, step: Step) -> None:
-        """Watch a job an earlier driver submitted (its exit file is where it left it)."""
+        """Watch a job an earlier driver submitted (its exit file is where it left it).
+
+        A job still known to Slurm must be this user's and run in the step's directory
+        (or, for an array task, above it): an edited manifest or a reused job id must
+        not make ``stop`` cancel somebody else's job."""
         if not q.is_handle(handle):
             raise LauncherError(f"{handle!r} is not a Slurm job handle (JOBID or JOBID_TASK)")
+        self._check_owner(handle, step)
         self._jobs[handle] = _Job(exit_file(step), JobInfo(Status.QUEUED))
+
+    def _check_owner(self, handle: str, step: Step) -> None:
+        done = self._run("squeue", "-h", "-j", handle, "-o", "%i|%u|%Z", check=False)
+        rows = [line.split("|", 2) for line in done.stdout.splitlines() if line.count("|") == 2]
+        if done.returncode != 0 or not rows:
+            return  # ended (and forgotten): nothing of it can be signalled
+        _job, user, workdir = rows[0]
+        me = pwd.getpwuid(os.getuid()).pw_name
+        cwd = os.path.abspath(step.cwd)
+        workdir = os.path.abspath(workdir)
+        if user != me or os.path.commonpath([workdir, cwd]) != workdir:
+            raise LauncherError(
+                f"{step.name}: Slurm job {handle} is {user}'s, in {workdir}, not this "
+                f"experiment's ({cwd}): the manifest was edited or the job id reused; "
+                "nothing was cancelled"
+            )
 
     def start_array(
         self, steps: Sequence[Step], name: str | None = None, max_parallel: int | None = None

@@ -149,13 +149,16 @@ def _manifest(exp: Path, entry: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     "labels",
-    [{}, {"sscontainer.pid_start": "12345"}],
-    ids=["no-label", "wrong-start-time"],
+    [None, {}, {"sscontainer.pid_start": "12345"}],
+    ids=["no-labels-field", "no-label", "wrong-start-time"],
 )
-def test_stop_never_signals_an_unrelated_pid(tmp_path: Path, labels: dict[str, str]) -> None:
+def test_stop_never_signals_an_unrelated_pid(
+    tmp_path: Path, labels: dict[str, str] | None
+) -> None:
     victim = _sleeper()
     try:
-        _manifest(tmp_path, {"handle": str(victim.pid), "labels": labels})
+        _manifest(tmp_path, {"handle": str(victim.pid)}
+                  if labels is None else {"handle": str(victim.pid), "labels": labels})
         result = cli("stop", str(tmp_path))
         assert result.returncode == 0, result.stderr
         time.sleep(0.5)

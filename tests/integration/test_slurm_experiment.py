@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 
 from sscontainer import Experiment, Status
 from sscontainer.db.address import find_free_port
+from sscontainer.errors import LauncherError
 from sscontainer.settings.containers import ContainerSettings
 from tests.conftest import require_service
 from tests.integration.db_fixtures import free_port_block
@@ -169,3 +171,40 @@ def test_interrupted_driver_leaves_no_job(tmp_path: Path) -> None:
         ["scontrol", "show", "job", "-o", job_id], capture_output=True, text=True
     ).stdout
     assert "JobState=CANCELLED" in state
+
+
+@pytest.mark.parametrize("owner", ["nobody", "me-elsewhere"])
+def test_stop_never_cancels_a_job_that_is_not_this_experiments(tmp_path: Path, owner: str) -> None:
+    """A manifest naming another user's job, or one of ours running elsewhere (edited, or a
+    job id reused), is refused on reconnect with one line: the job is left as it was."""
+    import json
+
+    exp_path = tmp_path / "exp"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    # held: it stays in the queue as given, without running anything
+    argv = ["sbatch", "--parsable", "--hold", "--job-name=victim", f"--chdir={elsewhere}",
+            "--wrap", "sleep 600"]
+    if owner == "nobody":
+        require_service(os.geteuid() == 0, "root (to submit as nobody)", "run as root, as CI does")
+        argv[1:1] = ["--uid=nobody", f"--chdir={exp_path / 'victim'}"]
+    job = subprocess.run(argv, capture_output=True, text=True, check=True).stdout.strip()
+    try:
+        (exp_path / ".sscontainer").mkdir(parents=True)
+        entry = {"name": "victim", "entity_type": "Model", "launcher": "slurm", "handle": job,
+                 "start_time": 0.0, "cwd": str(exp_path / "victim"),
+                 "out": str(exp_path / "victim" / "victim.out"),
+                 "err": str(exp_path / "victim" / "victim.err")}
+        (exp_path / ".sscontainer" / "manifest.json").write_text(
+            json.dumps({"experiment": "e", "entries": [entry]}))
+        stop = subprocess.run([PY, "-m", "sscontainer.cli", "stop", str(exp_path)],
+                              capture_output=True, text=True, timeout=120)
+        assert stop.returncode == 2 and "Traceback" not in stop.stderr, stop.stderr
+        assert f"Slurm job {job} is" in stop.stderr and "nothing was cancelled" in stop.stderr
+        with pytest.raises(LauncherError, match="not this experiment's"):
+            Experiment.reconnect(str(exp_path))
+        state = subprocess.run(["squeue", "-h", "-j", job, "-o", "%T|%u"], capture_output=True,
+                               text=True, check=True).stdout.strip()
+        assert state.startswith("PENDING|"), state  # untouched
+    finally:
+        subprocess.run(["scancel", job], check=False)
