@@ -1,39 +1,8 @@
-"""SmartSim's ``smartsim.error`` names: ``from sscontainer.error import SSUnsupportedError``."""
+"""SmartSim's ``smartsim.error`` names: ``from sscontainer.error import SSUnsupportedError``.
+
+The same names as ``smartsim.error.errors`` (``errors.py`` here), listed once, there."""
 
 from __future__ import annotations
 
-from .errors import (
-    AllocationError,
-    EntityExistsError,
-    LauncherError,
-    LauncherUnsupportedFeature,
-    ParameterWriterError,
-    PreviewFormatError,
-    ShellError,
-    SmartSimError,
-    SSConfigError,
-    SSDBFilesNotParseable,
-    SSDBIDConflictError,
-    SSInternalError,
-    SSReservedKeywordError,
-    SSUnsupportedError,
-    UserStrategyError,
-)
-
-__all__ = [
-    "AllocationError",
-    "EntityExistsError",
-    "LauncherError",
-    "LauncherUnsupportedFeature",
-    "ParameterWriterError",
-    "PreviewFormatError",
-    "SSConfigError",
-    "SSDBFilesNotParseable",
-    "SSDBIDConflictError",
-    "SSInternalError",
-    "SSReservedKeywordError",
-    "SSUnsupportedError",
-    "ShellError",
-    "SmartSimError",
-    "UserStrategyError",
-]
+from .errors import *  # noqa: F403
+from .errors import __all__ as __all__
