@@ -80,16 +80,10 @@ class _BaseMPISettings(RunSettings):
         self.run_args["hostfile"] = file_path
 
     def set_verbose_launch(self, verbose: bool) -> None:
-        if verbose:
-            self.run_args["verbose"] = None
-        else:
-            self.run_args.pop("verbose", None)
+        self._set_flag("verbose", verbose)
 
     def set_quiet_launch(self, quiet: bool) -> None:
-        if quiet:
-            self.run_args["quiet"] = None
-        else:
-            self.run_args.pop("quiet", None)
+        self._set_flag("quiet", quiet)
 
     def set_broadcast(self, dest_path: str | None = None) -> None:
         """``--preload-binary`` (MPI picks the destination; ``dest_path`` is ignored)."""

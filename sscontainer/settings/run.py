@@ -117,6 +117,13 @@ class RunSettings:
         return os.path.abspath(found) if found else self._run_command
 
     # --- resources: a run command's subclass stores them in run_args ------------------
+    def _set_flag(self, name: str, on: bool) -> None:
+        """A run argument without a value (``--verbose``), present or removed."""
+        if on:
+            self.run_args[name] = None
+        else:
+            self.run_args.pop(name, None)
+
     def _not_implemented(self, what: str) -> None:
         logger.warning(f"{what} specification not implemented for this RunSettings type: "
                        f"{type(self).__name__} (use a run command such as srun or mpirun)")

@@ -80,16 +80,10 @@ class SrunSettings(RunSettings):
         self.run_args["mem"] = f"{check_positive(memory_per_node, 'memory_per_node')}M"
 
     def set_verbose_launch(self, verbose: bool) -> None:
-        if verbose:
-            self.run_args["verbose"] = None
-        else:
-            self.run_args.pop("verbose", None)
+        self._set_flag("verbose", verbose)
 
     def set_quiet_launch(self, quiet: bool) -> None:
-        if quiet:
-            self.run_args["quiet"] = None
-        else:
-            self.run_args.pop("quiet", None)
+        self._set_flag("quiet", quiet)
 
     def set_broadcast(self, dest_path: str | None = None) -> None:
         """``--bcast[=dest_path]``: copy the executable to the allocated nodes first."""
