@@ -8,7 +8,6 @@ running job that is not a database, ``start`` makes each entity's directory.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 import time
@@ -20,7 +19,7 @@ from .db.socket_dir import check_user_socket, colocated_socket
 from .entities.ensemble import Ensemble
 from .entities.model import Model
 from .entities.orchestrator import Orchestrator
-from .entities.steps import model_step, write_colocated_config
+from .entities.steps import batched, model_step, write_colocated_config
 from .errors import (
     ArgumentTypeError,
     EntityDirExistsError,
@@ -240,10 +239,7 @@ class JobControl:
             steps.append(model_step(model, db_env, place))
         start_array = getattr(launcher, "start_array", None)
         if isinstance(entity, Ensemble) and entity.batch_settings and callable(start_array):
-            batch = tuple(entity.batch_settings.format_batch_args())
-            preamble = tuple(entity.batch_settings.preamble)
-            steps = [dataclasses.replace(step, batch_args=batch, preamble=preamble)
-                     for step in steps]
+            steps = [batched(step, entity.batch_settings) for step in steps]
             handles = list(start_array(steps, name=entity.name))
         else:
             handles = [launcher.start(step) for step in steps]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .entities.ensemble import Ensemble
 from .entities.model import Model
 from .entities.orchestrator import Orchestrator
-from .entities.steps import HOST, Placement, model_step
+from .entities.steps import HOST, Placement, batched, model_step
 from .launchers.step import Step
 from .preview import PreviewInput, check_options, render, write_preview
 from .settings.containers import ContainerSettings
@@ -78,8 +78,7 @@ def preview_experiment(
         step = step_of(model)
         settings = ensemble.batch_settings if ensemble is not None else None
         if settings is not None:  # members of a batched ensemble share its request
-            step = dataclasses.replace(step, batch_args=tuple(settings.format_batch_args()),
-                                       preamble=tuple(settings.preamble))
+            step = batched(step, settings)
         runtime = step.runtime or "apptainer"
         return render_batch_script(step, runtime)
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from ..db.colocated_config import ColocatedConfig
 from ..launchers.step import Mount, Step
+from ..settings.batch import BatchSettings
 from .client_env import smartredis_defaults
 from .model import Model
 
@@ -96,8 +97,7 @@ def model_step(
     db = dict(db_env or {})
     colocated_id = [model.colocated.db_identifier] if model.colocated is not None else []
     env = {**smartredis_defaults(db, colocated_id), **db, **key_env(model), **own}
-    batch = model.batch_settings.format_batch_args() if model.batch_settings else []
-    return Step(
+    step = Step(
         name=model.name,
         entity_type=model.entity_type,
         argv=tuple(rs.launch_argv(
@@ -108,10 +108,16 @@ def model_step(
         err=os.path.join(model.path, f"{model.name}.err"),
         env=env,
         resources=rs.resources(),
-        batch_args=tuple(batch),
-        preamble=tuple(model.batch_settings.preamble) if model.batch_settings else (),
         image=place.image,
         runtime=place.runtime,
         mounts=place.mounts,
         labels=dict(place.labels),
     )
+    return batched(step, model.batch_settings) if model.batch_settings else step
+
+
+def batched(step: Step, settings: BatchSettings) -> Step:
+    """``step`` under ``settings``: its batch options and preamble (a model's own, or a
+    batched ensemble's, whose members share its one request)."""
+    return dataclasses.replace(step, batch_args=tuple(settings.format_batch_args()),
+                               preamble=tuple(settings.preamble))

@@ -194,9 +194,9 @@ def render_array_script(
             first.batch_args, first.preamble, first.resources
         ):
             raise SSConfigError(
-                f"array {name!r}: member {step.name!r} asks for other resources or batch "
-                f"args than {first.name!r}; a job array has one request for all members: "
-                "give them the same settings or start them as separate jobs"
+                f"array {name!r}: member {step.name!r} asks for other resources, batch "
+                f"args or preamble than {first.name!r}; a job array has one request for all "
+                "members: give them the same settings or start them as separate jobs"
             )
     folder = array_dir(steps)
     array = f"--array=0-{len(steps) - 1}"
