@@ -71,7 +71,8 @@ def _stat(pid: int) -> tuple[str, int, int] | None:
     try:
         with open(f"{PROC}/{pid}/stat", encoding="ascii", errors="replace") as handle:
             fields = handle.read().rsplit(")", 1)[1].split()
-        return fields[0], int(fields[1]), int(fields[4])
+        # after the command: state, ppid, pgrp, session, tty_nr (proc(5))
+        return fields[0], int(fields[1]), int(fields[3])
     except (OSError, IndexError, ValueError):
         return None
 

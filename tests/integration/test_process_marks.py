@@ -134,3 +134,33 @@ def test_a_subreaper_driver_finds_reaps_and_ends_orphans_without_marks() -> None
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert [int(n) for n in done.stdout.split()] == [1, 0, 0], done.stderr
+
+
+def test_the_session_read_from_proc_is_the_one_the_kernel_reports() -> None:
+    """``_stat`` reads the session field, not the terminal field beside it."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"],
+                             start_new_session=True)
+    try:
+        time.sleep(0.2)
+        info = process_marks._stat(child.pid)
+        assert info is not None and info[2] == os.getsid(child.pid) == child.pid
+        mine = process_marks._stat(os.getpid())
+        assert mine is not None and mine[2] == os.getsid(0)
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_a_subreaper_driver_in_a_pid_namespace_whose_session_is_outside() -> None:
+    """As on CI's machine: the driver's session leader lives outside its PID namespace, so
+    its session id reads 0; orphans are still found, reaped and ended."""
+    unshare = shutil.which("unshare")
+    require_service(os.geteuid() == 0 and unshare is not None and shutil.which("setsid")
+                    is not None, "root with unshare and setsid", "run as root (as CI does)")
+    argv = ["setsid", str(unshare), "--pid", "--fork", "--mount-proc",
+            sys.executable, "-c", SUBREAPER]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=REPO,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    assert " sid 0 " in done.stderr, done.stderr  # the condition this test is about
+    assert [int(n) for n in done.stdout.split()] == [1, 0, 0], done.stderr
