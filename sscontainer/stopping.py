@@ -118,9 +118,10 @@ def sweep_leftovers(
     found: list[str] = []
 
     def find() -> list[int]:
-        pids = set(process_marks.marked(wanted)) if wanted else set()
+        table = process_marks.snapshot()  # one pass over /proc for both questions
+        pids = set(process_marks.marked(wanted, table=table)) if wanted else set()
         if process_marks.is_subreaper():
-            pids.update(process_marks.adopted_orphans(exclude))
+            pids.update(process_marks.adopted_orphans(exclude, table))
         return sorted(pids - exclude)
 
     def note(pids: list[int]) -> None:

@@ -29,6 +29,7 @@ MARK_PREFIX = "SSCONTAINER_MARK_"
 PROC = "/proc"
 PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
 _subreaper = False  # become_subreaper() succeeded in this process
+ProcessTable = dict[int, tuple[str, int, int]]  # pid -> (state, parent pid, session id)
 
 
 def new_token() -> str:
@@ -39,12 +40,20 @@ def mark_env(experiment: str, job: str) -> dict[str, str]:
     return {MARK_PREFIX + experiment: job}
 
 
-def start_ticks(pid: int) -> str | None:
-    """The process's start time (clock ticks since boot), None when gone or a zombie."""
+def _stat_fields(pid: int) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name (state first; proc(5)),
+    None when the process is gone."""
     try:
         with open(f"{PROC}/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
+            return handle.read().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
+        return None
+
+
+def start_ticks(pid: int) -> str | None:
+    """The process's start time (clock ticks since boot), None when gone or a zombie."""
+    fields = _stat_fields(pid)
+    if fields is None:
         return None
     return None if fields[0] in ("Z", "X") else fields[19]
 
@@ -68,17 +77,17 @@ def has_mark(pid: int, experiment: str, job: str | None = None) -> bool:
 
 def _stat(pid: int) -> tuple[str, int, int] | None:
     """(state, parent pid, session id) of a process, None when it is gone."""
-    try:
-        with open(f"{PROC}/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-        # after the command: state, ppid, pgrp, session, tty_nr (proc(5))
-        return fields[0], int(fields[1]), int(fields[3])
-    except (OSError, IndexError, ValueError):
+    fields = _stat_fields(pid)
+    try:  # after the command: state, ppid, pgrp, session, tty_nr
+        return None if fields is None else (fields[0], int(fields[1]), int(fields[3]))
+    except (IndexError, ValueError):
         return None
 
 
-def _processes() -> dict[int, tuple[str, int, int]]:
-    found = {}
+def snapshot() -> ProcessTable:
+    """Every process on this machine: pid -> (state, parent pid, session id), one pass
+    over ``/proc`` that :func:`marked` and :func:`adopted_orphans` can share."""
+    found: ProcessTable = {}
     try:
         names = os.listdir(PROC)
     except OSError:
@@ -89,7 +98,7 @@ def _processes() -> dict[int, tuple[str, int, int]]:
     return found
 
 
-def _with_descendants(roots: set[int], table: dict[int, tuple[str, int, int]]) -> set[int]:
+def _with_descendants(roots: set[int], table: ProcessTable) -> set[int]:
     children: dict[int, list[int]] = {}
     for pid, (_state, ppid, _sid) in table.items():
         children.setdefault(ppid, []).append(pid)
@@ -102,13 +111,18 @@ def _with_descendants(roots: set[int], table: dict[int, tuple[str, int, int]]) -
     return found
 
 
-def marked(experiments: Iterable[str], jobs: Iterable[str] | None = None) -> list[int]:
+def marked(
+    experiments: Iterable[str],
+    jobs: Iterable[str] | None = None,
+    table: ProcessTable | None = None,
+) -> list[int]:
     """Live pids (not this process) marked by any of ``experiments`` (and ``jobs``), with
-    their descendants (whose environment may no longer show the mark)."""
+    their descendants (whose environment may no longer show the mark); ``table``: a
+    :func:`snapshot` already taken."""
     wanted = [f"\0{MARK_PREFIX}{e}=".encode() for e in experiments]
     job_set = None if jobs is None else {j.encode() for j in jobs}
     me = os.getpid()
-    table = _processes()
+    table = snapshot() if table is None else table
     roots = set()
     for pid in table:
         if pid == me:
@@ -144,27 +158,32 @@ def is_subreaper() -> bool:
     return _subreaper
 
 
-def adopted_orphans(exclude: Iterable[int]) -> list[int]:
-    """Processes (and their descendants) that became this process's children because
-    their parent died: children in another session that are not ``exclude`` (the jobs
-    this process started itself). Only meaningful after :func:`become_subreaper`."""
+def _adopted(table: ProcessTable, exclude: Iterable[int]) -> set[int]:
+    """This process's children in another session that are not ``exclude``: orphans it
+    adopted as their subreaper (the jobs it started itself are ``exclude``)."""
     me = os.getpid()
     own_sid = os.getsid(0)
-    table = _processes()
     skip = set(exclude)
-    roots = {pid for pid, (_s, ppid, sid) in table.items()
-             if ppid == me and sid != own_sid and pid not in skip}
-    alive = _with_descendants(roots, table)
+    return {pid for pid, (_s, ppid, sid) in table.items()
+            if ppid == me and sid != own_sid and pid not in skip}
+
+
+def adopted_orphans(
+    exclude: Iterable[int], table: ProcessTable | None = None
+) -> list[int]:
+    """Processes (and their descendants) that became this process's children because
+    their parent died (see :func:`_adopted`). Only meaningful after
+    :func:`become_subreaper`; ``table``: a :func:`snapshot` already taken."""
+    table = snapshot() if table is None else table
+    alive = _with_descendants(_adopted(table, exclude), table)
     return sorted(p for p in alive if table[p][0] not in ("Z", "X"))
 
 
 def reap_orphans(exclude: Iterable[int]) -> None:
     """Collect the exit status of adopted orphans that ended (never of ``exclude``)."""
-    me = os.getpid()
-    own_sid = os.getsid(0)
-    skip = set(exclude)
-    for pid, (state, ppid, sid) in _processes().items():
-        if ppid == me and state == "Z" and sid != own_sid and pid not in skip:
+    table = snapshot()
+    for pid in _adopted(table, exclude):
+        if table[pid][0] == "Z":
             try:
                 os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:

@@ -111,12 +111,12 @@ SUBREAPER = textwrap.dedent("""
     child.wait()
     time.sleep(0.5)
     # the orphan, as /proc shows it (for the failure message): pid, state, parent, session
-    seen = [(p, info) for p, info in marks._processes().items() if info[2] == child.pid]
+    seen = [(p, info) for p, info in marks.snapshot().items() if info[2] == child.pid]
     orphans = marks.adopted_orphans([child.pid])
     marks.sweep(lambda: marks.adopted_orphans([child.pid]), 1.0)
     time.sleep(0.2)
     marks.reap_orphans([child.pid])
-    zombies = [p for p, (state, ppid, _s) in marks._processes().items()
+    zombies = [p for p, (state, ppid, _s) in marks.snapshot().items()
                if ppid == os.getpid() and state == "Z"]
     print(len(orphans), len(marks.adopted_orphans([child.pid])), len(zombies))
     print("me", os.getpid(), "sid", os.getsid(0), "orphan", seen, file=sys.stderr)
