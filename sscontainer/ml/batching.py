@@ -33,11 +33,9 @@ class Batcher:
     def add(self, job: Job) -> None:
         self._groups.setdefault(job.asset, []).append(job)
 
-    def clear(self) -> list[Job]:
+    def clear(self) -> None:
         """Forget every held job (the server failed them: the connection was lost)."""
-        held = [job for items in self._groups.values() for job in items]
         self._groups.clear()
-        return held
 
     def _waiting(self, items: list[Job], now: float) -> bool:
         first = items[0]

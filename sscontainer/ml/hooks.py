@@ -4,7 +4,7 @@
   (one per device with GPU devices, see :func:`set_ml_devices`) once the shards
   answer. A worker is a small Python process that blocks on its queue and imports
   no framework until a model runs, so a database that never uses ML pays one idle
-  process per shard (and two commands a second for its heartbeat). Set
+  process per shard (one blocking take a second while idle). Set
   ``SSCONTAINER_ML_WORKERS=0`` (or ``set_ml_devices(db, [])``) to start none.
   Workers run on the host beside host shards; a Slurm shard's job and a shard's
   container (docker) run ``sscontainer.db.shard``, which starts its own beside its

@@ -15,6 +15,13 @@ from typing import Any
 import numpy as np
 
 Array = np.ndarray[Any, Any]
+
+
+def batch_dim(arrays: Sequence[Array]) -> int:
+    """The first array's size along the batch dimension: 1 for none or a scalar."""
+    if not arrays or arrays[0].ndim == 0:
+        return 1
+    return int(arrays[0].shape[0])
 Command = tuple[Any, ...]
 
 TAKE = "SSC.JOBTAKE"
@@ -86,8 +93,7 @@ class Job:
     @property
     def samples(self) -> int:
         """Its size along the batch dimension (what counts against ``batch_size``)."""
-        first = self.inputs[0] if self.inputs else None
-        return 1 if first is None or first.ndim == 0 else int(first.shape[0])
+        return batch_dim(self.inputs)
 
     def signature(self) -> tuple[Any, ...] | None:
         """What must agree for jobs to share a batch (None: cannot be batched)."""

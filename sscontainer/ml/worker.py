@@ -37,6 +37,7 @@ from .jobs import (
     Command,
     Job,
     OutputError,
+    batch_dim,
     batchable,
     done_command,
     fail_command,
@@ -55,13 +56,6 @@ def _say(device: str, message: str) -> None:
     print(f"[sscontainer.ml.worker {device} {os.getpid()}] {message}", file=sys.stderr, flush=True)
 
 
-def _samples(outputs: Sequence[Array]) -> int:
-    """What a run adds to AI.INFO's samples: its first output's batch dimension (RedisAI)."""
-    if not outputs or outputs[0].ndim == 0:
-        return 1
-    return int(outputs[0].shape[0])
-
-
 class Worker:
     """Serves one device's queue of the module through ``link``."""
 
@@ -78,9 +72,7 @@ class Worker:
         commands, self.outbox = self.outbox, []
         *reports, taken = self.link.execute([*commands, take_command(self.device, MAX_TAKE,
                                                                      block_ms)])
-        for command, reply in zip(commands, reports, strict=True):
-            if isinstance(reply, Exception):
-                _say(self.device, f"the server refused {command[0]} for job {command[1]}: {reply}")
+        self._log_refusals(commands, reports)
         if isinstance(taken, Exception):
             raise taken
         jobs = [parse_job(reply) for reply in taken]
@@ -105,9 +97,7 @@ class Worker:
     # --- running ------------------------------------------------------------------------
     def _call(self, job: Job, inputs: list[Array]) -> list[Array]:
         runner: Any = self.cache.get(*job.asset)
-        if job.is_script:
-            if job.call == "POSITIONAL":
-                return list(runner.run(job.fn, inputs))
+        if job.is_script:  # never batched: its inputs are the job's own
             return list(runner.call(job.fn, job.arguments()))
         return list(runner.run(inputs))
 
@@ -120,7 +110,8 @@ class Worker:
 
     def _report(self, job: Job, outputs: Sequence[Array], duration_us: int) -> None:
         try:
-            self.outbox.append(done_command(job.id, duration_us, _samples(outputs), outputs))
+            # AI.INFO's samples grow by the first output's batch dimension (RedisAI)
+            self.outbox.append(done_command(job.id, duration_us, batch_dim(outputs), outputs))
         except OutputError as exc:
             what = "script" if job.is_script else "model"
             self.outbox.append(fail_command(job.id, f"{what} '{job.name}' returned {exc}"))
@@ -150,13 +141,16 @@ class Worker:
         for job, outputs in zip(batch, per_job, strict=True):
             self._report(job, outputs, duration_us)
 
+    def _log_refusals(self, commands: Sequence[Command], replies: Sequence[Any]) -> None:
+        """A report the server refused (a job it no longer holds) is said, not raised."""
+        for command, reply in zip(commands, replies, strict=True):
+            if isinstance(reply, Exception):
+                _say(self.device, f"the server refused {command[0]} for job {command[1]}: {reply}")
+
     def flush(self) -> None:
         commands, self.outbox = self.outbox, []
         if commands:
-            for command, reply in zip(commands, self.link.execute(commands), strict=True):
-                if isinstance(reply, Exception):
-                    _say(self.device, f"the server refused {command[0]} for job {command[1]}: "
-                                      f"{reply}")
+            self._log_refusals(commands, self.link.execute(commands))
 
     # --- the loop -----------------------------------------------------------------------
     def step(self, idle_ms: int = IDLE_BLOCK_MS) -> None:

@@ -45,8 +45,6 @@ class ModelRunner(Protocol):
 
 
 class ScriptRunner(Protocol):
-    def run(self, fn_name: str, inputs: Sequence[Array]) -> list[Array]: ...
-
     def call(self, fn_name: str, args: Sequence[Any]) -> list[Array]: ...
 
 

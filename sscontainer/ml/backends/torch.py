@@ -93,9 +93,6 @@ class TorchScript:
         except Exception as exc:
             raise BackendError(f"TorchScript could not compile the script: {exc}") from exc
 
-    def run(self, fn_name: str, inputs: Sequence[Array]) -> list[Array]:
-        return self.call(fn_name, list(inputs))
-
     def call(self, fn_name: str, args: Sequence[Any]) -> list[Array]:
         """``fn_name(*args)``: arrays become tensors, lists of arrays lists of tensors
         (SCRIPTRUN's ``$``, SCRIPTEXECUTE's inputs), strings stay strings."""
