@@ -4,6 +4,8 @@
   with, so a caller sees whether its job was batched with others.
 - :func:`slow_model`: ``forward(x, n)`` repeats a matrix product ``n`` times: a run that
   lasts long enough to kill its worker, or disconnect, while it runs.
+- :func:`require_optional`, :func:`channels_last`: the heavy (TF/TFLITE) tests' optional
+  extras, and their 28x28x1 inputs.
 """
 
 from __future__ import annotations
@@ -13,12 +15,25 @@ import io
 import warnings
 from typing import Any
 
+import numpy as np
+import pytest
+
 from tests.conftest import require_service
 
 
 def require_backend(module: str, extra: str) -> None:
     require_service(importlib.util.find_spec(module) is not None, module,
                     f"pip install 'sscontainer[{extra}]'")
+
+
+def require_optional(module: str, extra: str) -> None:
+    """Skip (even under CI) where an optional heavy extra is not installed."""
+    if importlib.util.find_spec(module) is None:
+        pytest.skip(f"{module} is not installed: pip install 'sscontainer[{extra}]'")
+
+
+def channels_last(rows: int, seed: int) -> np.ndarray[Any, Any]:
+    return np.random.default_rng(seed).random((rows, 28, 28, 1), dtype=np.float32)
 
 
 def _save(module: Any) -> bytes:
