@@ -1,5 +1,10 @@
 """Shared helpers for the RedisAI-compatible module's tests: servers, raw connections,
-Debian's redis-server 7, and the real SmartRedis client (imported lazily)."""
+Debian's redis-server 7, and the real SmartRedis client (imported lazily).
+
+Fixtures (import them by name): ``db`` (one module-loading database of each kind in
+``DB_KINDS``), ``client`` (a SmartRedis client of ``db``, flushed for each test) and
+``conn`` (a raw connection to a module-loading standalone database).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 import redis
 
 from sscontainer.db.local import LocalDatabase
@@ -125,6 +131,28 @@ def kind_db(kind: str, **kwargs: Any) -> Iterator[LocalDatabase]:
 
 
 DB_KINDS = ("standalone", "uds", "cluster")
+
+
+@pytest.fixture(scope="module", params=DB_KINDS)
+def db(request: pytest.FixtureRequest) -> Iterator[LocalDatabase]:
+    require_smartredis()
+    with kind_db(request.param) as database:
+        yield database
+
+
+@pytest.fixture
+def client(db: LocalDatabase) -> Any:
+    c = sr_client(db)
+    c.flush_db([str(a) for a in db.addresses])
+    return c
+
+
+@pytest.fixture(scope="module")
+def conn() -> Iterator[redis.Redis]:
+    with module_db() as database:
+        connection = raw(database)
+        yield connection
+        connection.close()
 
 
 @contextmanager
