@@ -18,7 +18,7 @@ import pytest
 import redis
 
 from sscontainer.db.local import LocalDatabase
-from tests.conftest import require_service
+from tests.conftest import require_service, scoped_environ
 from tests.integration.db_fixtures import require_server
 
 # Where .ci/run unpacks Debian's redis-server (not on PATH: valkey stays the default)
@@ -96,17 +96,8 @@ def sr_client(db: LocalDatabase) -> Any:
     # SmartRedis reads these when the client is made: set them for that moment only, so
     # nothing launched later by this test process inherits them (a quiet SR_LOG_LEVEL
     # silenced the producer/consumer example's consumer in a later Slurm test)
-    settings = {"SR_SOCKET_TIMEOUT": "30000", "SR_LOG_LEVEL": "QUIET"}
-    saved = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    try:
+    with scoped_environ({"SR_SOCKET_TIMEOUT": "30000", "SR_LOG_LEVEL": "QUIET"}):
         return smartredis.Client(db.is_cluster, db.ssdb)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @contextmanager
@@ -165,19 +156,11 @@ def workers_for(db: LocalDatabase, devices: tuple[str, ...] = ("CPU",),
     from sscontainer.ml.processes import start_worker, stop_workers
 
     log_dir = tempfile.mkdtemp(prefix="ssc-workers-")
-    saved = {k: os.environ.get(k) for k in (env or {})}
-    os.environ.update(env or {})
-    try:
+    with scoped_environ(env or {}):
         procs = [
             start_worker(str(address), device, log_path=os.path.join(log_dir, f"w{i}-{n}.log"))
             for i, address in enumerate(db.addresses) for n, device in enumerate(devices)
         ]
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     try:
         yield procs
     finally:
