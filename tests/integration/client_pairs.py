@@ -6,7 +6,6 @@ connected to the same real database (standalone TCP, a Unix socket, a 3-shard cl
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,7 @@ import pytest
 import sscontainer.client as ours
 from sscontainer.db.local import LocalDatabase
 from tests.client_diff import require_smartredis
-from tests.conftest import require_service
+from tests.conftest import require_service, scoped_environ
 from tests.integration.db_fixtures import cluster_db, standalone_db, uds_db
 
 __all__ = ["Pair", "cluster_db", "pair", "require_redisai", "standalone_db", "uds_db"]
@@ -38,16 +37,8 @@ class Pair:
 
     def make(self, **env: str) -> tuple[Any, ours.Client]:
         """Two more clients created with ``env`` added (prefix variables...)."""
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
+        with scoped_environ(env):
             return self.sr.Client(None, "real"), ours.Client(None, "ours")
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
 
     @property
     def nodes(self) -> list[str]:

@@ -1,5 +1,10 @@
 """Shared helpers for the RedisAI-compatible module's tests: servers, raw connections,
-Debian's redis-server 7, and the real SmartRedis client (imported lazily)."""
+Debian's redis-server 7, and the real SmartRedis client (imported lazily).
+
+Fixtures (import them by name): ``db`` (one module-loading database of each kind in
+``DB_KINDS``), ``client`` (a SmartRedis client of ``db``, flushed for each test) and
+``conn`` (a raw connection to a module-loading standalone database).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,11 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 import redis
 
 from sscontainer.db.local import LocalDatabase
-from tests.conftest import require_service
+from tests.conftest import require_service, scoped_environ
 from tests.integration.db_fixtures import require_server
 
 # Where .ci/run unpacks Debian's redis-server (not on PATH: valkey stays the default)
@@ -90,17 +96,8 @@ def sr_client(db: LocalDatabase) -> Any:
     # SmartRedis reads these when the client is made: set them for that moment only, so
     # nothing launched later by this test process inherits them (a quiet SR_LOG_LEVEL
     # silenced the producer/consumer example's consumer in a later Slurm test)
-    settings = {"SR_SOCKET_TIMEOUT": "30000", "SR_LOG_LEVEL": "QUIET"}
-    saved = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    try:
+    with scoped_environ({"SR_SOCKET_TIMEOUT": "30000", "SR_LOG_LEVEL": "QUIET"}):
         return smartredis.Client(db.is_cluster, db.ssdb)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @contextmanager
@@ -127,6 +124,28 @@ def kind_db(kind: str, **kwargs: Any) -> Iterator[LocalDatabase]:
 DB_KINDS = ("standalone", "uds", "cluster")
 
 
+@pytest.fixture(scope="module", params=DB_KINDS)
+def db(request: pytest.FixtureRequest) -> Iterator[LocalDatabase]:
+    require_smartredis()
+    with kind_db(request.param) as database:
+        yield database
+
+
+@pytest.fixture
+def client(db: LocalDatabase) -> Any:
+    c = sr_client(db)
+    c.flush_db([str(a) for a in db.addresses])
+    return c
+
+
+@pytest.fixture(scope="module")
+def conn() -> Iterator[redis.Redis]:
+    with module_db() as database:
+        connection = raw(database)
+        yield connection
+        connection.close()
+
+
 @contextmanager
 def workers_for(db: LocalDatabase, devices: tuple[str, ...] = ("CPU",),
                 env: Mapping[str, str] | None = None) -> Iterator[list[Any]]:
@@ -137,19 +156,11 @@ def workers_for(db: LocalDatabase, devices: tuple[str, ...] = ("CPU",),
     from sscontainer.ml.processes import start_worker, stop_workers
 
     log_dir = tempfile.mkdtemp(prefix="ssc-workers-")
-    saved = {k: os.environ.get(k) for k in (env or {})}
-    os.environ.update(env or {})
-    try:
+    with scoped_environ(env or {}):
         procs = [
             start_worker(str(address), device, log_path=os.path.join(log_dir, f"w{i}-{n}.log"))
             for i, address in enumerate(db.addresses) for n, device in enumerate(devices)
         ]
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     try:
         yield procs
     finally:

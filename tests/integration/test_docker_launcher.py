@@ -8,7 +8,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -17,25 +16,12 @@ import pytest
 from sscontainer import Experiment, Status
 from sscontainer.db.address import find_free_port
 from sscontainer.specs.entities import DEFAULT_BASE
-from tests.conftest import require_service
+from tests.integration.docker_support import engine
 
+__all__ = ["engine"]  # the fixture, used by name
 pytestmark = pytest.mark.docker
 PY = sys.executable
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[docker.DockerClient]:
-    try:
-        client = docker.from_env()
-        client.ping()
-    except Exception as exc:
-        require_service(False, "Docker Engine", f"start dockerd (.ci/docker-up.sh): {exc}")
-    try:
-        client.images.get(DEFAULT_BASE.ref)
-    except docker.errors.ImageNotFound:
-        require_service(False, f"image {DEFAULT_BASE.ref}", "build it with .ci/build-images.sh")
-    yield client
 
 
 def _containers(engine: docker.DockerClient, exp_path: Path) -> list[object]:

@@ -21,6 +21,7 @@ from sscontainer.ml.sample_models import IMAGE, onnx_cnn, torch_cnn
 from sscontainer.status import Status
 from tests.conftest import require_service
 from tests.integration.db_fixtures import require_server, short_tmpdir
+from tests.integration.ml_models import app_result, expected_scores
 
 REPO = Path(__file__).resolve().parents[2]
 NEGATE = "def negate(x):\n\treturn torch.neg(x)\n"
@@ -68,21 +69,6 @@ def with_assets(exp: Experiment, tmp_path: Path, name: str, blob: bytes):
     model.add_script("neg", script=NEGATE)
     model.add_function("two", function=timestwo)
     return model
-
-
-def app_result(model) -> dict:
-    out = Path(model.path, f"{model.name}.out").read_text()
-    err = Path(model.path, f"{model.name}.err").read_text()
-    assert out.strip(), err
-    return json.loads(out.strip().splitlines()[-1])
-
-
-def expected_scores(blob: bytes) -> np.ndarray:
-    import onnxruntime
-
-    x = np.random.default_rng(0).random((2, *IMAGE), dtype=np.float32)
-    session = onnxruntime.InferenceSession(blob, providers=["CPUExecutionProvider"])
-    return session.run(None, {"x": x})[0]
 
 
 def pid_gone(pid: int) -> bool:

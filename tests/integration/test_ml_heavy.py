@@ -6,7 +6,6 @@ Marked ``heavy_ml``; skipped where the extras are not installed
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 from collections.abc import Iterator
@@ -19,19 +18,15 @@ from sscontainer.client.direct import connect
 from sscontainer.db.local import LocalDatabase
 from sscontainer.ml.processes import start_worker, stop_workers
 from tests.integration.db_fixtures import require_server, short_tmpdir
+from tests.integration.ml_models import channels_last, require_optional
 
 pytestmark = pytest.mark.heavy_ml
-
-
-def require(module: str, extra: str) -> None:
-    if importlib.util.find_spec(module) is None:
-        pytest.skip(f"{module} is not installed: pip install 'sscontainer[{extra}]'")
 
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
     require_server()
-    require("tensorflow", "tf")  # builds the models for both tests
+    require_optional("tensorflow", "tf")  # builds the models for both tests
     sock_dir = short_tmpdir()
     with LocalDatabase(unix_socket=os.path.join(sock_dir, "db.sock")) as db:
         worker = start_worker(db.ssdb, log_path=os.path.join(sock_dir, "worker.log"))
@@ -40,10 +35,6 @@ def client() -> Iterator[Client]:
         finally:
             stop_workers([worker])
     shutil.rmtree(sock_dir, ignore_errors=True)
-
-
-def channels_last(rows: int, seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).random((rows, 28, 28, 1), dtype=np.float32)
 
 
 def test_tf_frozen_graph_matches_keras_in_process(client):
@@ -59,7 +50,7 @@ def test_tf_frozen_graph_matches_keras_in_process(client):
 
 
 def test_tflite_matches_the_interpreter_in_process(client):
-    require("ai_edge_litert", "tflite")
+    require_optional("ai_edge_litert", "tflite")
     from ai_edge_litert.interpreter import Interpreter
 
     from sscontainer.ml.sample_models import tflite_cnn

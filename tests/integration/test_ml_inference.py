@@ -4,7 +4,6 @@ this process."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -21,20 +20,15 @@ from sscontainer.db.local import LocalDatabase
 from sscontainer.errors import ClientError
 from sscontainer.ml.processes import start_worker, stop_workers
 from sscontainer.ml.sample_models import IMAGE, onnx_cnn, torch_cnn
-from tests.conftest import require_service
 from tests.integration.client_pairs import require_redisai
 from tests.integration.db_fixtures import require_server, short_tmpdir
+from tests.integration.ml_models import require_backend
 
 NEGATE = "def negate(x):\n\treturn torch.neg(x)\n"  # the guide's TorchScript string
 
 
 def timestwo(x):  # the guide's function
     return 2 * x
-
-
-def require_backend(module: str, extra: str) -> None:
-    require_service(importlib.util.find_spec(module) is not None, module,
-                    f"pip install 'sscontainer[{extra}]'")
 
 
 def client_of(db: LocalDatabase, **env: str) -> Client:

@@ -4,21 +4,15 @@ client on every kind of database, and as raw commands with RedisAI's error texts
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import redis
 
 from sscontainer.db.local import LocalDatabase
-from tests.integration.redisai_support import (
-    DB_KINDS,
-    kind_db,
-    module_db,
-    raw,
-    require_smartredis,
-    sr_client,
-)
+from tests.integration.redisai_support import client, conn, db
+
+__all__ = ["client", "conn", "db"]  # the fixtures, used by name
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CNN_ONNX = os.path.join(ROOT, "examples", "ml_inference", "cnn.onnx")
@@ -27,20 +21,6 @@ SCRIPT = "def negate(x):\n    return torch.neg(x)\n"
 
 def timestwo(x):  # type: ignore[no-untyped-def]  # a TorchScript function, sent as source
     return 2 * x
-
-
-@pytest.fixture(scope="module", params=DB_KINDS)
-def db(request: pytest.FixtureRequest) -> Iterator[LocalDatabase]:
-    require_smartredis()
-    with kind_db(request.param) as database:
-        yield database
-
-
-@pytest.fixture
-def client(db: LocalDatabase) -> Any:
-    c = sr_client(db)
-    c.flush_db([str(a) for a in db.addresses])
-    return c
 
 
 def test_models_from_bytes_and_files(client: Any) -> None:
@@ -94,14 +74,6 @@ def test_config_get_and_set(client: Any, db: LocalDatabase) -> None:
 
 
 # --- raw commands -------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def conn() -> Iterator[redis.Redis]:
-    with module_db() as database:
-        connection = raw(database)
-        yield connection
-        connection.close()
-
 
 def err(conn: redis.Redis, *args: object) -> str:
     with pytest.raises(redis.ResponseError) as info:

@@ -4,7 +4,6 @@ from the sscontainer wheel installed in the image: tensors and models work there
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -13,25 +12,11 @@ import redis
 
 from sscontainer import Experiment
 from sscontainer.db.redisai import MODULE_NAME
-from sscontainer.specs.entities import DEFAULT_BASE
-from tests.conftest import require_service
 from tests.integration.db_fixtures import free_port_block
+from tests.integration.docker_support import engine
 
+__all__ = ["engine"]  # the fixture, used by name
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[docker.DockerClient]:
-    try:
-        client = docker.from_env()
-        client.ping()
-    except Exception as exc:
-        require_service(False, "Docker Engine", f"start dockerd (.ci/docker-up.sh): {exc}")
-    try:
-        client.images.get(DEFAULT_BASE.ref)
-    except docker.errors.ImageNotFound:
-        require_service(False, f"image {DEFAULT_BASE.ref}", "build it with .ci/build-images.sh")
-    yield client
 
 
 def _workers(conn: redis.Redis) -> dict[str, int]:

@@ -4,7 +4,6 @@ standard orchestrator (local launcher) and a colocated one (Unix socket) alike."
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -14,10 +13,10 @@ import numpy as np
 
 from sscontainer import Experiment
 from sscontainer.db.address import find_free_port
-from sscontainer.ml.sample_models import IMAGE, onnx_cnn
+from sscontainer.ml.sample_models import onnx_cnn
 from sscontainer.status import Status
 from tests.integration.db_fixtures import require_server, short_tmpdir
-from tests.integration.ml_models import require_backend
+from tests.integration.ml_models import app_result, expected_scores, require_backend
 from tests.integration.redisai_support import require_smartredis
 
 APP = """
@@ -47,21 +46,6 @@ def _app(exp: Experiment, tmp_path: Path, name: str, model_file: Path):  # type:
     return exp.create_model(name, settings, path=str(run_dir))
 
 
-def _result(model) -> dict:  # type: ignore[no-untyped-def]
-    out = Path(model.path, f"{model.name}.out").read_text()
-    err = Path(model.path, f"{model.name}.err").read_text()
-    assert out.strip(), err
-    return json.loads(out.strip().splitlines()[-1])
-
-
-def _expected(blob: bytes) -> np.ndarray:  # type: ignore[type-arg]
-    import onnxruntime
-
-    x = np.random.default_rng(0).random((2, *IMAGE), dtype=np.float32)
-    session = onnxruntime.InferenceSession(blob, providers=["CPUExecutionProvider"])
-    return session.run(None, {"x": x})[0]  # type: ignore[no-any-return]
-
-
 def _model_file(tmp_path: Path) -> tuple[Path, bytes]:
     require_server()
     require_smartredis()
@@ -83,9 +67,9 @@ def test_a_smartredis_app_runs_models_on_a_launched_database(tmp_path: Path) -> 
         exp.start(model, block=True)
     finally:
         exp.stop(db)
-    assert exp.get_status(model) == [Status.COMPLETED], _result(model)
-    result = _result(model)
-    np.testing.assert_allclose(result["scores"], _expected(blob), rtol=1e-5, atol=1e-6)
+    assert exp.get_status(model) == [Status.COMPLETED], app_result(model)
+    result = app_result(model)
+    np.testing.assert_allclose(result["scores"], expected_scores(blob), rtol=1e-5, atol=1e-6)
     assert result["negated"]
 
 
@@ -99,5 +83,5 @@ def test_a_smartredis_app_runs_models_on_its_colocated_database(tmp_path: Path) 
         exp.start(model, block=True)
     finally:
         shutil.rmtree(sock_dir, ignore_errors=True)
-    assert exp.get_status(model) == [Status.COMPLETED], _result(model)
-    np.testing.assert_allclose(_result(model)["scores"], _expected(blob), rtol=1e-5, atol=1e-6)
+    assert exp.get_status(model) == [Status.COMPLETED], app_result(model)
+    np.testing.assert_allclose(app_result(model)["scores"], expected_scores(blob), rtol=1e-5, atol=1e-6)

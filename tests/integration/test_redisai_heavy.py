@@ -7,13 +7,13 @@ Marked ``heavy_ml``; skipped where the extras are not installed
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
 
+from tests.integration.ml_models import channels_last, require_optional
 from tests.integration.redisai_support import (
     kind_db,
     require_smartredis,
@@ -25,22 +25,13 @@ from tests.integration.redisai_support import (
 pytestmark = pytest.mark.heavy_ml
 
 
-def require(module: str, extra: str) -> None:
-    if importlib.util.find_spec(module) is None:
-        pytest.skip(f"{module} is not installed: pip install 'sscontainer[{extra}]'")
-
-
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
     require_smartredis()
-    require("tensorflow", "tf")  # builds the models for both tests
+    require_optional("tensorflow", "tf")  # builds the models for both tests
     with kind_db("uds") as db, workers_for(db):
         wait_for_workers(db)
         yield sr_client(db)
-
-
-def channels_last(rows: int, seed: int) -> np.ndarray[Any, Any]:
-    return np.random.default_rng(seed).random((rows, 28, 28, 1), dtype=np.float32)
 
 
 def test_tf_frozen_graph_matches_keras_in_process(client: Any) -> None:
@@ -58,7 +49,7 @@ def test_tf_frozen_graph_matches_keras_in_process(client: Any) -> None:
 
 
 def test_tflite_matches_the_interpreter_in_process(client: Any) -> None:
-    require("ai_edge_litert", "tflite")
+    require_optional("ai_edge_litert", "tflite")
     from ai_edge_litert.interpreter import Interpreter
 
     from sscontainer.ml.sample_models import tflite_cnn

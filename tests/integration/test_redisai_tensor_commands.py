@@ -14,17 +14,11 @@ import redis
 
 from sscontainer.db.address import find_free_port
 from tests.integration.db_fixtures import short_tmpdir
-from tests.integration.redisai_support import module_db, raw, sr_client
+from tests.integration.redisai_support import conn, module_db, raw, sr_client
+
+__all__ = ["conn"]  # the fixture, used by name
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
-
-
-@pytest.fixture(scope="module")
-def conn() -> Iterator[redis.Redis]:
-    with module_db() as db:
-        connection = raw(db)
-        yield connection
-        connection.close()
 
 
 def err(conn: redis.Redis, *args: object) -> str:

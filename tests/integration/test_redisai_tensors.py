@@ -3,30 +3,17 @@ against standalone, Unix-socket and 3-shard cluster databases loading the module
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
 
 from sscontainer.db.local import LocalDatabase
-from tests.integration.redisai_support import DB_KINDS, kind_db, require_smartredis, sr_client
+from tests.integration.redisai_support import client, db, require_smartredis
+
+__all__ = ["client", "db"]  # the fixtures, used by name
 
 DTYPES = ["float64", "float32", "int8", "int16", "int32", "int64", "uint8", "uint16"]
-
-
-@pytest.fixture(scope="module", params=DB_KINDS)
-def db(request: pytest.FixtureRequest) -> Iterator[LocalDatabase]:
-    require_smartredis()
-    with kind_db(request.param) as database:
-        yield database
-
-
-@pytest.fixture
-def client(db: LocalDatabase) -> Any:
-    c = sr_client(db)
-    c.flush_db([str(a) for a in db.addresses])
-    return c
 
 
 def _array(dtype: str, shape: tuple[int, ...] = (3, 4, 2)) -> np.ndarray[Any, Any]:
