@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .db.databases import Databases
-from .entities.ensemble import Ensemble
+from .entities.ensemble import Ensemble, models_of
 from .entities.model import Model, SSEntity
 from .entities.orchestrator import Orchestrator
 from .errors import (
@@ -152,7 +152,7 @@ class Experiment(JobControl):
         chosen = self._check_entities(entities) or list(self._entities.values())
         orchestrators = {e.name: self._db_backends(e) for e in chosen
                          if isinstance(e, Orchestrator)}
-        return self._planner.build(orchestrators, self._members(chosen), no_cache, quiet)
+        return self._planner.build(orchestrators, models_of(chosen), no_cache, quiet)
 
     def create_batch_settings(
         self,

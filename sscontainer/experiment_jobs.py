@@ -16,7 +16,7 @@ from typing import Any
 
 from .db.databases import DB_LABEL, Databases, is_database_job
 from .db.socket_dir import check_user_socket, colocated_socket
-from .entities.ensemble import Ensemble
+from .entities.ensemble import Ensemble, models_of
 from .entities.model import Model
 from .entities.orchestrator import Orchestrator
 from .entities.steps import batched, model_step, write_colocated_config
@@ -82,23 +82,13 @@ class JobControl:
             out.append(entity)
         return out
 
-    @staticmethod
-    def _members(entities: Iterable[Entity]) -> list[Model]:
-        models: list[Model] = []
-        for entity in entities:
-            if isinstance(entity, Ensemble):
-                models.extend(entity.models)
-            elif isinstance(entity, Model):
-                models.append(entity)
-        return models
-
     def _job_names(self, entities: Iterable[Entity]) -> list[str]:
         names: list[str] = []
         for entity in entities:
             if isinstance(entity, Orchestrator):
                 names.extend(f"{entity.name}_{i}" for i in range(entity.num_shards))
             else:
-                names.extend(m.name for m in self._members([entity]))
+                names.extend(m.name for m in models_of([entity]))
         return names
 
     def _create_entity_dirs(self, entities: Iterable[Entity]) -> None:
@@ -142,7 +132,7 @@ class JobControl:
                     "pass a unique db_identifier to each"
                 )
             starting.add(orch.db_identifier)
-        for model in self._members(entities):
+        for model in models_of(entities):
             ident = model.colocated.db_identifier if model.colocated is not None else ""
             self._databases.check_identifier(ident)
             if ident and ident in starting:
@@ -163,7 +153,7 @@ class JobControl:
         checked = self._check_entities(entities)
         self._check_identifiers(checked)
         check_path(self.exp_path, "experiment path")
-        models = self._members(checked)
+        models = models_of(checked)
         self._place_sockets(models)
         self._create_entity_dirs(checked)
         for model in models:
@@ -198,7 +188,7 @@ class JobControl:
         """ML backends ``orch``'s image needs: for every model of this experiment."""
         from .ml.hooks import database_backends  # [ml]
 
-        return database_backends(orch, self._members(self._entities.values()))
+        return database_backends(orch, models_of(self._entities.values()))
 
     def _place_sockets(self, models: Iterable[Model]) -> None:
         """Colocated sockets: a private one per model and driver, or the user's, checked."""
@@ -229,7 +219,7 @@ class JobControl:
         from .ml.hooks import load_model_assets  # [ml]
 
         steps = []
-        for model in self._members([entity]):
+        for model in models_of([entity]):
             if self._launcher_name == "docker" and isinstance(model.run_settings.container,
                                                               Container):
                 model.run_settings.container = model.run_settings.container.to_container_settings()
@@ -317,7 +307,7 @@ class JobControl:
             self._stop_everything()
         else:
             checked = self._check_entities(entities)
-            jobs = [self._jobs.get(m.name) for m in self._members(checked)]
+            jobs = [self._jobs.get(m.name) for m in models_of(checked)]
             names = {o.name for o in checked if isinstance(o, Orchestrator)}
             jobs += [j for j in self._jobs.all() if j.step.labels.get(DB_LABEL) in names]
             stop_jobs([j for j in jobs if j is not None], self.exp_path)

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from ..entities.ensemble import Ensemble
+from ..entities.ensemble import models_of
 from ..errors import SSConfigError
 from ..specs.model import ContainerSpec
 from .loader import Plan
@@ -21,8 +21,7 @@ def plan_specs(plan: Plan) -> dict[str, ContainerSpec]:
 
     specs: dict[str, ContainerSpec] = {}
     on_host = plan.container is not None and plan.container.on_host  # runtime "none"
-    models = [m for entity in plan.entities.values()
-              for m in (entity.models if isinstance(entity, Ensemble) else [entity])]
+    models = models_of(plan.entities.values())
     if plan.database is not None and not on_host:
         spec = orchestrator_spec(backends=database_backends(plan.database, models))
         specs[repr(spec)] = spec

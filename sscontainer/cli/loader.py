@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..entities.ensemble import Ensemble
+from ..entities.ensemble import Ensemble, models_of
 from ..entities.model import Model
 from ..entities.orchestrator import Orchestrator
 from ..errors import SchemaError, SSConfigError
@@ -137,7 +137,7 @@ def _add_entity(plan: Plan, kind: str, spec: dict[str, Any]) -> Model | Ensemble
     if spec.get("files"):
         entity.attach_generator_files(**_files(spec["files"], base))
     if spec.get("colocated_db"):
-        for member in entity.models if isinstance(entity, Ensemble) else [entity]:
+        for member in models_of([entity]):
             _colocate(member, spec["colocated_db"])
     if spec.get("ml"):  # [ml] models/scripts to load before it runs
         from ..ml.cli_block import add_ml_block

@@ -7,8 +7,7 @@ from collections.abc import Callable
 
 import click
 
-from ..entities.ensemble import Ensemble
-from ..entities.model import Model
+from ..entities.ensemble import models_of
 from ..failures import failure_report
 from ..interrupts import DriverTerminated
 from ..jobs import Job
@@ -22,8 +21,6 @@ Echo = Callable[[str], None]
 INTERRUPTED = 130  # what a shell reports for Ctrl-C
 
 
-def _members(entity: Model | Ensemble) -> list[Model]:
-    return entity.models if isinstance(entity, Ensemble) else [entity]
 
 
 def run_plan(plan: Plan, echo: Echo, quiet: bool = False, interval: float = 10.0) -> bool:
@@ -55,7 +52,7 @@ def run_plan(plan: Plan, echo: Echo, quiet: bool = False, interval: float = 10.0
                         echo(f"{name}: NeverStarted (a dependency did not complete)")
                     continue
                 exp.start(entity, block=False)
-                running.extend(j for m in _members(entity) if (j := exp.jobs.get(m.name)))
+                running.extend(j for m in models_of([entity]) if (j := exp.jobs.get(m.name)))
             if not running:
                 continue
             done = exp.jobs.wait_any(running, interval)
@@ -72,7 +69,7 @@ def run_plan(plan: Plan, echo: Echo, quiet: bool = False, interval: float = 10.0
             for name, entity in plan.entities.items():
                 if name in outcome or name in waiting:
                     continue
-                jobs = [exp.jobs.get(m.name) for m in _members(entity)]
+                jobs = [exp.jobs.get(m.name) for m in models_of([entity])]
                 if all(j is not None and j.status.is_terminal for j in jobs):
                     statuses = {j.status for j in jobs if j is not None}
                     outcome[name] = (
@@ -95,10 +92,10 @@ def run_to_end(plan: Plan, quiet: bool = False, echo: Echo = click.echo) -> int:
     """
     exp = plan.exp
     become_subreaper()  # orphans of what it launches stay findable (process_marks)
-    planned = [(m.name, m.entity_type) for e in plan.entities.values() for m in _members(e)]
+    planned = [(m.name, m.entity_type) for m in models_of(plan.entities.values())]
     exp._planned = planned
     exp._state_write(lambda: record_plan(exp.exp_path, exp.name, planned))
-    exp._place_sockets(m for e in plan.entities.values() for m in _members(e))  # checked now
+    exp._place_sockets(m for m in models_of(plan.entities.values()))  # checked now
     code = 1
     try:
         if plan.database is not None:

@@ -184,3 +184,14 @@ class Ensemble(EnsembleAssetsMixin, SSEntity):
     def register_incoming_entity(self, incoming_entity: SSEntity) -> None:
         for model in self.models:
             model.register_incoming_entity(incoming_entity)
+
+
+def models_of(entities: Iterable[object]) -> list[Model]:
+    """The models among ``entities``, an ensemble's members in its place (others skipped)."""
+    models: list[Model] = []
+    for entity in entities:
+        if isinstance(entity, Ensemble):
+            models.extend(entity.models)
+        elif isinstance(entity, Model):
+            models.append(entity)
+    return models
