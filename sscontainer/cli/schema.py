@@ -33,6 +33,7 @@ from .schema_checks import (
 LAUNCHER_CHOICES = ("local", "docker", "slurm", "auto")
 STRATEGIES = ("all_perm", "step", "random")
 
+_BACKEND = one_of("TORCH", "ONNX", "TF", "TFLITE")  # RedisAI's backend names
 DATABASE = fields(
     {
         "port": is_port,
@@ -40,7 +41,7 @@ DATABASE = fields(
         "interface": is_str,
         "db_identifier": is_name,
         "hosts": list_of(is_str, allow_str=True),
-        "ml_backends": list_of(one_of("TORCH", "ONNX", "TF", "TFLITE")),
+        "ml_backends": list_of(_BACKEND),
         "config": map_of(is_scalar),
     }
 )
@@ -83,7 +84,7 @@ ML = fields(
     {
         "models": list_of(fields(
             {
-                "name": is_name, "backend": one_of("TORCH", "ONNX", "TF", "TFLITE"),
+                "name": is_name, "backend": _BACKEND,
                 "path": is_str, **ML_PLACEMENT, "batch_size": is_count, "min_batch_size": is_count,
                 "min_batch_timeout": is_count, "tag": is_str,
                 "inputs": list_of(is_str, allow_str=True),

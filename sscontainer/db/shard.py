@@ -42,29 +42,23 @@ def _directive(lines: list[str], key: str) -> str | None:
     return None
 
 
-def localize_config(path: str, interface: str) -> tuple[ServerAddress, str | None, str]:
-    """Bind the config at ``path`` to ``interface`` here: (address, password, how chosen)."""
+def shard_address(path: str, interface: str | None) -> tuple[ServerAddress, str | None, str]:
+    """(address, password, how chosen) of the config at ``path``. With ``interface``, its
+    bind is first rewritten to that interface's address on this node; without, it stays
+    as configured (a wildcard bind is reached on loopback)."""
     with open(path, encoding="utf-8") as handle:
         lines = handle.read().splitlines()
-    host, how = node_bind_address(interface)
-    lines = [f"bind {host}" if line.startswith("bind ") else line for line in lines]
-    fd = os.open(path, os.O_WRONLY | os.O_TRUNC)  # keeps its 0600 mode: it may hold the password
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
+    if interface is None:
+        host = (_directive(lines, "bind") or "127.0.0.1").split()[0]
+        host, how = ("127.0.0.1" if host in ("0.0.0.0", "*") else host), "as configured"
+    else:
+        host, how = node_bind_address(interface)
+        lines = [f"bind {host}" if line.startswith("bind ") else line for line in lines]
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)  # keeps its 0600 mode: it may hold a password
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")
     port = int(_directive(lines, "port") or 0)
     return ServerAddress(host=host, port=port), _directive(lines, "requirepass"), how
-
-
-def configured_address(path: str) -> tuple[ServerAddress, str | None, str]:
-    """Where the config at ``path`` binds, as a client here reaches it (a wildcard bind
-    is reached on loopback): (address, password, how chosen)."""
-    with open(path, encoding="utf-8") as handle:
-        lines = handle.read().splitlines()
-    host = (_directive(lines, "bind") or "127.0.0.1").split()[0]
-    if host in ("0.0.0.0", "*"):
-        host = "127.0.0.1"
-    port = int(_directive(lines, "port") or 0)
-    return ServerAddress(host=host, port=port), _directive(lines, "requirepass"), "as configured"
 
 
 def write_address(path: str, address: ServerAddress) -> None:
@@ -144,10 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{me}: {text}", file=sys.stderr, flush=True)
 
     try:
-        if args.interface is None:
-            address, password, how = configured_address(args.config)
-        else:
-            address, password, how = localize_config(args.config, args.interface)
+        address, password, how = shard_address(args.config, args.interface)
     except SSContainerError as exc:
         say(str(exc))
         return 2
