@@ -41,7 +41,7 @@ class DatasetMixin:
     _db: Backend
     _keys: KeyBuilder
     _poll: Callable[[Callable[[], bool], int, int], bool]
-    _tensor: Callable[..., Any]
+    _copy_tensor_key: Callable[[str | bytes, str | bytes], None]
 
     # --- datasets ----------------------------------------------------------------------
     def _meta_commands(self, dataset: Dataset) -> list[list[Arg]]:
@@ -107,9 +107,8 @@ class DatasetMixin:
             raise RedisKeyError(f"The requested DataSet {src_name} does not exist.")
         dataset = Dataset.from_fields(dest_name, pairs)
         for tensor_name in dataset.stored_tensor_names():
-            src = self._keys.dataset_tensor(src_name, tensor_name, True)
-            dest = self._keys.dataset_tensor(dest_name, tensor_name, False)
-            self._db.call(dest, *tensorset_args(dest, self._tensor(src)))
+            self._copy_tensor_key(self._keys.dataset_tensor(src_name, tensor_name, True),
+                                  self._keys.dataset_tensor(dest_name, tensor_name, False))
         commands = [*self._meta_commands(dataset), self._ack_command(dataset)]
         _check_pipeline(self._db.pipeline(self._keys.dataset_meta(dest_name, False), commands))
 
