@@ -17,7 +17,7 @@ from .dataset import Dataset
 from .error import ParameterError, RedisKeyError, RedisRuntimeError
 from .keys import META_SUFFIX, KeyBuilder, dataset_name_of_entry
 from .metadata import ACK_FIELD
-from .tensor_reply import decode, tensorset_args
+from .tensor_reply import decode, tensorget_args, tensorset_args
 from .wire import Arg
 
 
@@ -81,8 +81,7 @@ class DatasetMixin:
         names = dataset.stored_tensor_names()
         if names:
             keys = [self._keys.dataset_tensor(name, t, True) for t in names]
-            replies = self._db.pipeline(keys[0], [("AI.TENSORGET", k, "META", "BLOB")
-                                                  for k in keys])
+            replies = self._db.pipeline(keys[0], [tensorget_args(k) for k in keys])
             for tensor_name, reply in zip(names, replies, strict=True):
                 dataset._set_tensor(tensor_name, decode(reply))
         return dataset
@@ -273,8 +272,7 @@ class DatasetMixin:
             dataset = Dataset.from_fields(dataset_name_of_entry(entry), _pairs(reply))
             datasets.append(dataset)
             wanted += [(dataset, t, f"{entry}.{t}") for t in dataset.stored_tensor_names()]
-        tensors = self._db.scattered([(key, ("AI.TENSORGET", key, "META", "BLOB"))
-                                      for _, _, key in wanted])
+        tensors = self._db.scattered([(key, tensorget_args(key)) for _, _, key in wanted])
         for (dataset, tensor_name, _), reply in zip(wanted, tensors, strict=True):
             dataset._set_tensor(tensor_name, decode(reply))
         return datasets

@@ -19,8 +19,8 @@ from redis.crc import key_slot
 from .backend import Backend, Command, Timeouts, check_reply, open_connection
 from .error import RedisInternalError, RedisRuntimeError
 from .ssdb import Address, parse_address
-from .tensor_reply import read_tensor
-from .wire import Arg, Connection, ServerError, pack
+from .tensor_reply import fetch_tensor
+from .wire import Arg, Connection, ServerError
 
 _POLY = 0x11021  # CRC16-CCITT (XMODEM), the polynomial of Redis Cluster's key slots
 _REDIRECTS = ("MOVED ", "ASK ", "TRYAGAIN")
@@ -184,10 +184,7 @@ class Cluster(Backend):
 
     def tensor(self, key: str | bytes, into: Any = None) -> Any:
         def get(conn: Connection) -> Any:
-            parts: list[bytes | memoryview] = []
-            pack(("AI.TENSORGET", key, "META", "BLOB"), parts)
-            conn.send(parts)
-            return read_tensor(conn, into)
+            return fetch_tensor(conn, key, into)
 
         reply = self.exchange(self.shard_of(key).address, get)
         if self._redirected([reply]):

@@ -8,8 +8,8 @@ from typing import Any
 from .backend import Backend, Command, Timeouts, check_reply, open_connection
 from .error import RedisRuntimeError
 from .ssdb import Address, parse_address
-from .tensor_reply import read_tensor
-from .wire import Arg, Connection, pack
+from .tensor_reply import fetch_tensor
+from .wire import Arg
 
 
 class Standalone(Backend):
@@ -51,13 +51,7 @@ class Standalone(Backend):
         return self.pipeline("", [command for _, command in keyed])
 
     def tensor(self, key: str | bytes, into: Any = None) -> Any:
-        def get(conn: Connection) -> Any:
-            parts: list[bytes | memoryview] = []
-            pack(("AI.TENSORGET", key, "META", "BLOB"), parts)
-            conn.send(parts)
-            return read_tensor(conn, into)
-
-        return check_reply(self._on(get))
+        return check_reply(self._on(lambda conn: fetch_tensor(conn, key, into)))
 
     def node_addresses(self) -> list[str]:
         return [str(self.address)]

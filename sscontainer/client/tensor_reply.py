@@ -16,7 +16,7 @@ import numpy as np
 
 from .dtypes import NUMPY_OF_WIRE, WIRE_OF_NUMPY, tensor_type
 from .error import RedisInternalError, RedisRuntimeError
-from .wire import Arg, Connection, ServerError
+from .wire import Arg, Connection, ServerError, pack
 
 _CRLF = b"\r\n"
 
@@ -30,6 +30,11 @@ def tensorset_args(key: bytes | str, array: np.ndarray[Any, Any]) -> list[Arg]:
         array = np.ascontiguousarray(array)
     blob: Arg = array.tobytes() if array.nbytes < 16384 else array.data.cast("B")
     return ["AI.TENSORSET", key, wire, *array.shape, "BLOB", blob]
+
+
+def tensorget_args(key: bytes | str) -> tuple[Arg, ...]:
+    """``AI.TENSORGET key META BLOB``: the tensor's type, shape and bytes in one reply."""
+    return ("AI.TENSORGET", key, "META", "BLOB")
 
 
 def check_dims(dims: list[int]) -> None:
@@ -174,3 +179,13 @@ def read_tensor(conn: Connection, into: np.ndarray[Any, Any] | None = None) -> A
             "type and shape need"
         )
     return target
+
+
+def fetch_tensor(conn: Connection, key: bytes | str,
+                 into: np.ndarray[Any, Any] | None = None) -> Any:
+    """Send ``AI.TENSORGET key META BLOB`` on ``conn`` and read its reply with
+    :func:`read_tensor` (both backends' ``tensor``)."""
+    parts: list[bytes | memoryview] = []
+    pack(tensorget_args(key), parts)
+    conn.send(parts)
+    return read_tensor(conn, into)
