@@ -26,17 +26,18 @@ class Standalone(Backend):
         return self.exchange(self.address, action)
 
     def call(self, key: str | bytes, *args: Arg) -> Any:
-        return check_reply(self._on(lambda conn: conn.call(*args)))
+        return self.call_any(*args)  # one server holds every key
 
     def call_any(self, *args: Arg) -> Any:
         return check_reply(self._on(lambda conn: conn.call(*args)))
 
     def check_address(self, address: str) -> None:
         """SmartRedis accepts only the address this client connected to."""
-        if str(parse_address(address)) != str(self.address):
+        received = parse_address(address)
+        if str(received) != str(self.address):
             raise RedisRuntimeError(
                 "The provided address does not match the address used to initialize the "
-                f"non-cluster client connection. Received: {parse_address(address)} "
+                f"non-cluster client connection. Received: {received} "
                 f"(this client uses {self.address})"
             )
 
