@@ -12,6 +12,12 @@ _NAME = re.compile(r"[A-Za-z0-9_.-]+")
 RESERVED_NAMES = frozenset({".sscontainer", "images"})
 
 
+def is_entity_name(name: str) -> bool:
+    """Whether ``name`` is made of letters, digits, ``_``, ``.``, ``-`` (at least one)
+    and is not ``.`` or ``..`` (the rule of :func:`validate_name`, length aside)."""
+    return name not in (".", "..") and _NAME.fullmatch(name) is not None
+
+
 def reserved_message(name: str) -> str:
     return (
         f"{name!r} is the name of a directory sscontainer keeps in the experiment directory "
@@ -45,7 +51,7 @@ def validate_name(name: object, what: str = "name") -> str:
             f"{what} {shown(name)} is {len(name)} characters long, more than the limit of "
             f"{MAX_NAME_BYTES} (it names files and directories): choose a shorter name"
         )
-    if name in (".", "..") or not _NAME.fullmatch(name):
+    if not is_entity_name(name):
         raise InvalidNameError(
             f"{what} {shown(name)} is not allowed: use only letters, digits, '_', '.' and '-' "
             "(no '/', '..', spaces or control characters)"

@@ -96,26 +96,24 @@ class Client(SRObject, DatasetMixin, ModelMixin, AdminMixin):
     def _connect(self, options: ConfigOptions, cluster: bool | None, logger_name: str) -> None:
         typecheck(logger_name, "logger_name", str)
         super().__init__(logger_name)
-        self._options = options
-        self._backend: Backend | None = None
         try:
             settings: Settings = resolve(options, cluster)
             backend_class = Cluster if settings.cluster else Standalone
-            self._backend = backend_class(settings.address, settings.password, settings.timeouts)
+            self._db: Backend = backend_class(settings.address, settings.password,
+                                              settings.timeouts)
         except RedisConnectionError:
             raise
         except RuntimeError as exc:  # SmartRedis's errors are RuntimeErrors
             raise RedisConnectionError(getattr(exc, "detail", str(exc))) from None
-        self._settings = settings
-        self._db: Backend = self._backend
         self._keys = KeyBuilder(settings.put_prefix, settings.get_prefixes)
         self._model_chunk_size = 0  # 0: ask the database before every set_model
 
     # --- sscontainer's additions: closing ---------------------------------------------------
     def close(self) -> None:
         """Close the connections now (they are also closed when the Client is collected)."""
-        if getattr(self, "_backend", None) is not None:
-            self._db.close()
+        db: Backend | None = getattr(self, "_db", None)  # None: the constructor failed
+        if db is not None:
+            db.close()
 
     def __enter__(self) -> Client:
         return self

@@ -17,7 +17,7 @@ from .dataset import Dataset
 from .error import ParameterError, RedisKeyError, RedisRuntimeError
 from .keys import META_SUFFIX, KeyBuilder, dataset_name_of_entry
 from .metadata import ACK_FIELD
-from .tensor_reply import decode, tensorset_args
+from .tensor_reply import decode, tensorget_args, tensorset_args
 from .wire import Arg
 
 
@@ -41,48 +41,52 @@ class DatasetMixin:
     _db: Backend
     _keys: KeyBuilder
     _poll: Callable[[Callable[[], bool], int, int], bool]
-    _tensor: Callable[..., Any]
+    _copy_tensor_key: Callable[[str | bytes, str | bytes], None]
 
     # --- datasets ----------------------------------------------------------------------
-    def _meta_commands(self, dataset: Dataset) -> list[list[Arg]]:
-        meta = self._keys.dataset_meta(dataset.get_name(), False)
+    @staticmethod
+    def _meta_commands(dataset: Dataset, meta: str) -> list[list[Arg]]:
         fields: list[Arg] = ["HMSET", meta]
         for name, buffer in dataset.serialized_fields():
             fields += [name, buffer]
         return [["DEL", meta], fields]
 
-    def _ack_command(self, dataset: Dataset) -> list[Arg]:
-        return ["HSET", self._keys.dataset_meta(dataset.get_name(), False), ACK_FIELD, "1"]
+    @staticmethod
+    def _ack_command(meta: str) -> list[Arg]:
+        return ["HSET", meta, ACK_FIELD, "1"]
 
     @api
     def put_dataset(self, dataset: Dataset) -> None:
         """Store ``dataset``; its ``.COMPLETE`` mark is written last."""
         typecheck(dataset, "dataset", Dataset)
-        commands = self._meta_commands(dataset)
         name = dataset.get_name()
+        meta = self._keys.dataset_meta(name, False)
+        commands = self._meta_commands(dataset, meta)
         for tensor_name, array in dataset.tensors().items():
             commands.append(tensorset_args(self._keys.dataset_tensor(name, tensor_name, False),
                                            array))
-        commands.append(self._ack_command(dataset))
-        meta = self._keys.dataset_meta(name, False)
+        commands.append(self._ack_command(meta))
         _check_pipeline(self._db.pipeline(meta, commands))
 
-    def _stored_fields(self, name: str) -> list[tuple[bytes, bytes]]:
+    def _stored_dataset(self, name: str, missing: type[Exception], message: str,
+                        as_name: str | None = None) -> Dataset:
+        """Dataset ``name``'s metadata (no tensors), named ``as_name`` (default ``name``);
+        ``missing(message)`` when it is not stored."""
         meta = self._keys.dataset_meta(name, True)
-        return _pairs(self._db.call(meta, "HGETALL", meta))
+        pairs = _pairs(self._db.call(meta, "HGETALL", meta))
+        if not pairs:
+            raise missing(message)
+        return Dataset.from_fields(name if as_name is None else as_name, pairs)
 
     @api
     def get_dataset(self, name: str) -> Dataset:
         typecheck(name, "name", str)
-        pairs = self._stored_fields(name)
-        if not pairs:
-            raise RedisKeyError(f'The requested DataSet, "{name}", does not exist.')
-        dataset = Dataset.from_fields(name, pairs)
+        dataset = self._stored_dataset(
+            name, RedisKeyError, f'The requested DataSet, "{name}", does not exist.')
         names = dataset.stored_tensor_names()
         if names:
             keys = [self._keys.dataset_tensor(name, t, True) for t in names]
-            replies = self._db.pipeline(keys[0], [("AI.TENSORGET", k, "META", "BLOB")
-                                                  for k in keys])
+            replies = self._db.pipeline(keys[0], [tensorget_args(k) for k in keys])
             for tensor_name, reply in zip(names, replies, strict=True):
                 dataset._set_tensor(tensor_name, decode(reply))
         return dataset
@@ -93,25 +97,22 @@ class DatasetMixin:
         self._delete_dataset(name)
 
     def _delete_dataset(self, name: str) -> None:
-        pairs = self._stored_fields(name)
-        if not pairs:
-            raise RedisRuntimeError(f"The requested DataSet {name} does not exist.")
-        dataset = Dataset.from_fields(name, pairs)
+        dataset = self._stored_dataset(
+            name, RedisRuntimeError, f"The requested DataSet {name} does not exist.")
         meta = self._keys.dataset_meta(name, True)
         keys = [self._keys.dataset_tensor(name, t, True) for t in dataset.stored_tensor_names()]
         self._db.call(meta, "DEL", meta, *keys)
 
     def _copy_dataset(self, src_name: str, dest_name: str) -> None:
-        pairs = self._stored_fields(src_name)
-        if not pairs:
-            raise RedisKeyError(f"The requested DataSet {src_name} does not exist.")
-        dataset = Dataset.from_fields(dest_name, pairs)
+        dataset = self._stored_dataset(
+            src_name, RedisKeyError, f"The requested DataSet {src_name} does not exist.",
+            as_name=dest_name)
         for tensor_name in dataset.stored_tensor_names():
-            src = self._keys.dataset_tensor(src_name, tensor_name, True)
-            dest = self._keys.dataset_tensor(dest_name, tensor_name, False)
-            self._db.call(dest, *tensorset_args(dest, self._tensor(src)))
-        commands = [*self._meta_commands(dataset), self._ack_command(dataset)]
-        _check_pipeline(self._db.pipeline(self._keys.dataset_meta(dest_name, False), commands))
+            self._copy_tensor_key(self._keys.dataset_tensor(src_name, tensor_name, True),
+                                  self._keys.dataset_tensor(dest_name, tensor_name, False))
+        meta = self._keys.dataset_meta(dest_name, False)
+        commands = [*self._meta_commands(dataset, meta), self._ack_command(meta)]
+        _check_pipeline(self._db.pipeline(meta, commands))
 
     @api
     def copy_dataset(self, src_name: str, dest_name: str) -> None:
@@ -274,8 +275,7 @@ class DatasetMixin:
             dataset = Dataset.from_fields(dataset_name_of_entry(entry), _pairs(reply))
             datasets.append(dataset)
             wanted += [(dataset, t, f"{entry}.{t}") for t in dataset.stored_tensor_names()]
-        tensors = self._db.scattered([(key, ("AI.TENSORGET", key, "META", "BLOB"))
-                                      for _, _, key in wanted])
+        tensors = self._db.scattered([(key, tensorget_args(key)) for _, _, key in wanted])
         for (dataset, tensor_name, _), reply in zip(wanted, tensors, strict=True):
             dataset._set_tensor(tensor_name, decode(reply))
         return datasets

@@ -63,6 +63,27 @@ def _check_batching(batch_size: int, min_batch_size: int, min_batch_timeout: int
         )
 
 
+def _batch(batch_size: int, min_batch_size: int, min_batch_timeout: int) -> tuple[int, int, int]:
+    """The batching arguments, each checked to be an int (in this order)."""
+    return (int_arg(batch_size, "batch_size"), int_arg(min_batch_size, "min_batch_size"),
+            int_arg(min_batch_timeout, "min_batch_timeout"))
+
+
+def _check_model(name: str, backend: str, inputs: list[str], outputs: list[str]) -> None:
+    if not name:
+        raise ParameterError("name is a required parameter of set_model.")
+    if backend != "TF" and (inputs or outputs):
+        raise ParameterError(
+            f"{'INPUTS' if inputs else 'OUTPUTS'} in the model set command is only valid "
+            "for TF models"
+        )
+
+
+def _check_device(device: str) -> None:
+    if device != "CPU" and "GPU" not in device:
+        raise RedisRuntimeError(f"{device} is not a valid device (use CPU, GPU or GPU:<n>).")
+
+
 def _check_gpus(first_gpu: int, num_gpus: int) -> None:
     if first_gpu < 0:
         raise ParameterError("first_gpu must be a non-negative integer")
@@ -77,6 +98,7 @@ class ModelMixin(RunMixin):
     _keys: KeyBuilder
     _model_chunk_size: int
     _poll: Callable[[Callable[[], bool], int, int], bool]
+    _exists: Callable[[str | bytes], bool]
 
     # --- storing ------------------------------------------------------------------------
     def _chunk_size(self) -> int:
@@ -97,15 +119,8 @@ class ModelMixin(RunMixin):
 
     def _store_model(self, name: str, model: Any, backend: str, device: str, batch: tuple[
             int, int, int], tag: str, inputs: list[str], outputs: list[str]) -> None:
-        if not name:
-            raise ParameterError("name is a required parameter of set_model.")
-        if backend != "TF" and (inputs or outputs):
-            raise ParameterError(
-                f"{'INPUTS' if inputs else 'OUTPUTS'} in the model set command is only valid "
-                "for TF models"
-            )
-        if device != "CPU" and "GPU" not in device:
-            raise RedisRuntimeError(f"{device} is not a valid device (use CPU, GPU or GPU:<n>).")
+        _check_model(name, backend, inputs, outputs)
+        _check_device(device)
         _check_batching(*batch)
         key = self._keys.model(name, False)
         pieces = chunks(model, self._chunk_size())
@@ -115,13 +130,7 @@ class ModelMixin(RunMixin):
     def _store_model_multigpu(self, name: str, model: Any, backend: str, first_gpu: int,
                               num_gpus: int, batch: tuple[int, int, int], tag: str,
                               inputs: list[str], outputs: list[str]) -> None:
-        if not name:
-            raise ParameterError("name is a required parameter of set_model.")
-        if backend != "TF" and (inputs or outputs):
-            raise ParameterError(
-                f"{'INPUTS' if inputs else 'OUTPUTS'} in the model set command is only valid "
-                "for TF models"
-            )
+        _check_model(name, backend, inputs, outputs)
         _check_gpus(first_gpu, num_gpus)
         _check_batching(*batch)
         key = self._keys.model(name, False)
@@ -137,8 +146,7 @@ class ModelMixin(RunMixin):
         """Store a serialized model (``backend``: TF, TFLITE, TORCH or ONNX)."""
         for value, label in ((name, "name"), (backend, "backend"), (device, "device")):
             typecheck(value, label, str)
-        batch = (int_arg(batch_size, "batch_size"), int_arg(min_batch_size, "min_batch_size"),
-                 int_arg(min_batch_timeout, "min_batch_timeout"))
+        batch = _batch(batch_size, min_batch_size, min_batch_timeout)
         typecheck(tag, "tag", str)
         device, backend = device_arg(device), _backend(backend)
         ins, outs = tensor_args(inputs, outputs)
@@ -152,8 +160,7 @@ class ModelMixin(RunMixin):
         for value, label in ((name, "name"), (model_file, "model_file"),
                              (backend, "backend"), (device, "device")):
             typecheck(value, label, str)
-        batch = (int_arg(batch_size, "batch_size"), int_arg(min_batch_size, "min_batch_size"),
-                 int_arg(min_batch_timeout, "min_batch_timeout"))
+        batch = _batch(batch_size, min_batch_size, min_batch_timeout)
         typecheck(tag, "tag", str)
         device, backend = device_arg(device), _backend(backend)
         path = _file(model_file)
@@ -171,8 +178,7 @@ class ModelMixin(RunMixin):
         typecheck(name, "name", str)
         typecheck(backend, "backend", str)
         gpus = int_arg(first_gpu, "first_gpu"), int_arg(num_gpus, "num_gpus")
-        batch = (int_arg(batch_size, "batch_size"), int_arg(min_batch_size, "min_batch_size"),
-                 int_arg(min_batch_timeout, "min_batch_timeout"))
+        batch = _batch(batch_size, min_batch_size, min_batch_timeout)
         typecheck(tag, "tag", str)
         backend = _backend(backend)
         ins, outs = tensor_args(inputs, outputs)
@@ -187,8 +193,7 @@ class ModelMixin(RunMixin):
         for value, label in ((name, "name"), (model_file, "model_file"), (backend, "backend")):
             typecheck(value, label, str)
         gpus = int_arg(first_gpu, "first_gpu"), int_arg(num_gpus, "num_gpus")
-        batch = (int_arg(batch_size, "batch_size"), int_arg(min_batch_size, "min_batch_size"),
-                 int_arg(min_batch_timeout, "min_batch_timeout"))
+        batch = _batch(batch_size, min_batch_size, min_batch_timeout)
         typecheck(tag, "tag", str)
         backend = _backend(backend)
         path = _file(model_file)
@@ -198,8 +203,7 @@ class ModelMixin(RunMixin):
         self._store_model_multigpu(name, model, backend, *gpus, batch, tag, ins, outs)
 
     def _store_script(self, name: str, device: str, source: str) -> None:
-        if device != "CPU" and "GPU" not in device:
-            raise RedisRuntimeError(f"{device} is not a valid device (use CPU, GPU or GPU:<n>).")
+        _check_device(device)
         key = self._keys.model(name, False)
         self._store_everywhere(key, ["AI.SCRIPTSET", key, device, "SOURCE", source])
 
@@ -320,8 +324,7 @@ class ModelMixin(RunMixin):
                               int_arg(num_gpus, "num_gpus"))
 
     def _model_exists(self, name: str) -> bool:
-        key = self._db.model_read_key(self._keys.model(name, True))
-        return bool(self._db.call(key, "EXISTS", key))
+        return self._exists(self._db.model_read_key(self._keys.model(name, True)))
 
     @api
     def model_exists(self, name: str) -> bool:

@@ -19,8 +19,8 @@ from redis.crc import key_slot
 from .backend import Backend, Command, Timeouts, check_reply, open_connection
 from .error import RedisInternalError, RedisRuntimeError
 from .ssdb import Address, parse_address
-from .tensor_reply import read_tensor
-from .wire import Arg, Connection, ServerError, pack
+from .tensor_reply import fetch_tensor
+from .wire import Arg, Connection, ServerError
 
 _POLY = 0x11021  # CRC16-CCITT (XMODEM), the polynomial of Redis Cluster's key slots
 _REDIRECTS = ("MOVED ", "ASK ", "TRYAGAIN")
@@ -144,10 +144,11 @@ class Cluster(Backend):
     def _redirected(self, replies: Sequence[Any]) -> bool:
         return any(isinstance(r, ServerError) and str(r).startswith(_REDIRECTS) for r in replies)
 
-    def _pipeline_on(self, shard_for: Any, commands: Sequence[Command]) -> list[Any]:
-        """Run on the shard ``shard_for()`` names; after a redirection, remap and rerun once."""
+    def _pipeline_on(self, key: str | bytes, commands: Sequence[Command]) -> list[Any]:
+        """Run on ``key``'s shard; after a redirection, remap and rerun once (on the shard
+        the new map gives ``key``)."""
         for attempt in (1, 2):
-            shard = shard_for()
+            shard = self.shard_of(key)
             replies = self.exchange(shard.address, lambda conn: conn.pipeline(commands))
             if attempt == 1 and self._redirected(replies):
                 self.remap()
@@ -157,7 +158,7 @@ class Cluster(Backend):
         raise AssertionError("unreachable")
 
     def call(self, key: str | bytes, *args: Arg) -> Any:
-        return check_reply(self._pipeline_on(lambda: self.shard_of(key), [args])[0])
+        return check_reply(self._pipeline_on(key, [args])[0])
 
     def call_at(self, address: str, *args: Arg) -> Any:
         shard = self.shard_at(address)
@@ -167,7 +168,7 @@ class Cluster(Backend):
         return check_reply(self.exchange(self.last.address, lambda conn: conn.call(*args)))
 
     def pipeline(self, key: str | bytes, commands: Sequence[Command]) -> list[Any]:
-        return self._pipeline_on(lambda: self.shard_of(key), commands)
+        return self._pipeline_on(key, commands)
 
     def scattered(self, keyed: Sequence[tuple[str | bytes, Command]]) -> list[Any]:
         groups: dict[Shard, list[int]] = {}
@@ -176,18 +177,14 @@ class Cluster(Backend):
         replies: list[Any] = [None] * len(keyed)
         for indexes in groups.values():
             commands = [keyed[i][1] for i in indexes]
-            first_key = keyed[indexes[0]][0]
-            shard_replies = self._pipeline_on(lambda k=first_key: self.shard_of(k), commands)
+            shard_replies = self._pipeline_on(keyed[indexes[0]][0], commands)
             for index, reply in zip(indexes, shard_replies, strict=True):
                 replies[index] = reply
         return replies
 
     def tensor(self, key: str | bytes, into: Any = None) -> Any:
         def get(conn: Connection) -> Any:
-            parts: list[bytes | memoryview] = []
-            pack(("AI.TENSORGET", key, "META", "BLOB"), parts)
-            conn.send(parts)
-            return read_tensor(conn, into)
+            return fetch_tensor(conn, key, into)
 
         reply = self.exchange(self.shard_of(key).address, get)
         if self._redirected([reply]):

@@ -17,12 +17,25 @@ from typing import Any
 from .checks import api, typecheck
 from .error import ArgumentTypeError, ParameterError, RedisKeyError, RedisRuntimeError
 
-_INTEGER = re.compile(r"-?[0-9]*")
-_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+_INTEGER = re.compile(r"-?[0-9]+")  # ASCII digits only, as SmartRedis's parser
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 _NOT_MANAGED = (
     "Attempting to call managed method on {} object not created from a factory method: "
     "use ConfigOptions.create_from_environment(db_suffix)"
 )
+
+
+def parse_integer(variable: str, raw: str) -> int:
+    """The value ``raw`` of environment variable ``variable`` as a C int, checked as
+    SmartRedis checks it (an optional ``-`` and ASCII digits, within INT_MIN..INT_MAX)."""
+    if not _INTEGER.fullmatch(raw):
+        raise ParameterError(f"The value of {variable} must be a valid number.")
+    value = int(raw)
+    if not INT_MIN <= value <= INT_MAX:
+        raise ParameterError(
+            f"The value of {variable} is too large to be stored as an integer value."
+        )
+    return value
 
 
 class ConfigOptions:
@@ -60,16 +73,7 @@ class ConfigOptions:
             if required:
                 raise RedisKeyError(f"No value found for key {variable}")
             return default
-        if not raw:
-            return default
-        if not _INTEGER.fullmatch(raw) or raw == "-":
-            raise ParameterError(f"The value of {variable} must be a valid number.")
-        value = int(raw)
-        if not _INT_MIN <= value <= _INT_MAX:
-            raise ParameterError(
-                f"The value of {variable} is too large to be stored as an integer value."
-            )
-        return value
+        return parse_integer(variable, raw) if raw else default
 
     def _string_from_env(self, option_name: str, default: str, required: bool) -> str:
         variable = self._variable(option_name)

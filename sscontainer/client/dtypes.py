@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import numpy as np
@@ -33,7 +32,6 @@ NUMPY_TYPE_OF_NAME: dict[str, type] = {
     "UINT32": np.uint32, "UINT64": np.uint64, "INT8": np.int8, "INT16": np.int16,
     "INT32": np.int32, "INT64": np.int64, "STRING": str,
 }
-LITTLE_ENDIAN_HOST = sys.byteorder == "little"
 
 
 def tensor_type(array: np.ndarray[Any, Any]) -> str:

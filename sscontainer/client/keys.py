@@ -13,12 +13,10 @@ Tensors, datasets and lists are prefixed by default, models and scripts not; the
 
 from __future__ import annotations
 
-import re
-
+from ..names import is_entity_name
 from .error import RedisInternalError, RedisRuntimeError
 
 META_SUFFIX = ".meta"
-_ENTITY_NAME = re.compile(r"(?!\.\.?$)[A-Za-z0-9_.-]+")  # sscontainer.names' rule
 
 
 class KeyBuilder:
@@ -36,7 +34,7 @@ class KeyBuilder:
             self.set_data_source(self.get_prefixes[0])
 
     def set_data_source(self, source_id: str) -> None:
-        if source_id not in self.get_prefixes and not _ENTITY_NAME.fullmatch(source_id):
+        if source_id not in self.get_prefixes and not is_entity_name(source_id):
             raise RedisRuntimeError(
                 f"Client error: data source {source_id} could not be found during client "
                 f"initialization: it is not one of SSKEYIN's names "

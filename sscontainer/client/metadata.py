@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .dtypes import METADATA_TYPES
 from .error import RedisRuntimeError
 
 TENSOR_NAMES = ".tensor_names"
@@ -21,9 +22,9 @@ ACK_FIELD = ".COMPLETE"
 CODES = {"DOUBLE": 1, "FLOAT": 2, "INT32": 3, "INT64": 4, "UINT32": 5, "UINT64": 6,
          "STRING": 7}
 TYPES = {code: name for name, code in CODES.items()}
+# metadata type name -> numpy dtype of its values
 SCALAR_DTYPES: dict[str, np.dtype[Any]] = {
-    "DOUBLE": np.dtype("float64"), "FLOAT": np.dtype("float32"), "INT32": np.dtype("int32"),
-    "INT64": np.dtype("int64"), "UINT32": np.dtype("uint32"), "UINT64": np.dtype("uint64"),
+    name: np.dtype(dtype) for dtype, name in METADATA_TYPES.items()
 }
 _LENGTH = struct.Struct("=Q")
 

@@ -10,6 +10,7 @@ when the run fails; SmartRedis leaves them behind then).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .backend import Backend
@@ -18,7 +19,6 @@ from .cluster import Cluster
 from .error import ArgumentTypeError, ParameterError, RedisTimeoutError
 from .keys import KeyBuilder
 from .settings import model_timeout_ms
-from .tensor_reply import decode, tensorset_args
 from .wire import Arg
 
 Names = str | list[str] | None
@@ -108,6 +108,7 @@ class RunMixin:
 
     _db: Backend
     _keys: KeyBuilder
+    _copy_tensor_key: Callable[[str | bytes, str | bytes], None]
 
     def _run(self, fn: str | None, key: str, inputs: list[str], outputs: list[str]) -> None:
         ins = [self._keys.tensor(name, True) for name in inputs]
@@ -120,8 +121,7 @@ class RunMixin:
             raise ParameterError("a run in a Redis Cluster needs at least one input tensor")
         self._run_on_shard(self._db, fn, key, ins, outs)
 
-    @staticmethod
-    def _run_on_shard(db: Cluster, fn: str | None, key: str, ins: list[str],
+    def _run_on_shard(self, db: Cluster, fn: str | None, key: str, ins: list[str],
                       outs: list[str]) -> None:
         shard = db.shard_of(ins[0])
         tmp_ins = [shard.key(name) + b".TMP" for name in ins]
@@ -129,12 +129,10 @@ class RunMixin:
         model_key = shard.key(key)
         try:
             for src, tmp in zip(ins, tmp_ins, strict=True):
-                array = decode(db.call(src, "AI.TENSORGET", src, "META", "BLOB"))
-                db.call(tmp, *tensorset_args(tmp, array))
+                self._copy_tensor_key(src, tmp)
             _check_done(db.call(model_key, *_command(fn, model_key, tmp_ins, tmp_outs)), key)
             for tmp, dest in zip(tmp_outs, outs, strict=True):
-                array = decode(db.call(tmp, "AI.TENSORGET", tmp, "META", "BLOB"))
-                db.call(dest, *tensorset_args(dest, array))
+                self._copy_tensor_key(tmp, dest)
         finally:
             try:
                 db.call(model_key, "DEL", *tmp_outs, *tmp_ins)

@@ -20,11 +20,10 @@ import os
 from dataclasses import dataclass
 
 from .backend import Timeouts
-from .configoptions import ConfigOptions
+from .configoptions import INT_MAX, ConfigOptions, parse_integer
 from .error import ParameterError
 from .ssdb import Address, choose_address
 
-INT_MAX = 2**31 - 1
 DEFAULT_CONN_TIMEOUT_S = 10
 DEFAULT_CONN_INTERVAL_MS = 250
 DEFAULT_CMD_TIMEOUT_S = 100
@@ -82,13 +81,4 @@ def resolve(options: ConfigOptions, cluster: bool | None) -> Settings:
 def model_timeout_ms() -> int:
     """``SR_MODEL_TIMEOUT`` (never suffixed), sent as AI.MODELEXECUTE's ``TIMEOUT``."""
     raw = os.environ.get("SR_MODEL_TIMEOUT", "")
-    if not raw:
-        return DEFAULT_MODEL_TIMEOUT_MS
-    if not (raw.lstrip("-").isdigit() and raw.count("-") <= 1 and not raw.endswith("-")):
-        raise ParameterError("The value of SR_MODEL_TIMEOUT must be a valid number.")
-    value = int(raw)
-    if not -(2**31) <= value <= INT_MAX:
-        raise ParameterError(
-            "The value of SR_MODEL_TIMEOUT is too large to be stored as an integer value."
-        )
-    return value
+    return parse_integer("SR_MODEL_TIMEOUT", raw) if raw else DEFAULT_MODEL_TIMEOUT_MS

@@ -8,8 +8,8 @@ from typing import Any
 from .backend import Backend, Command, Timeouts, check_reply, open_connection
 from .error import RedisRuntimeError
 from .ssdb import Address, parse_address
-from .tensor_reply import read_tensor
-from .wire import Arg, Connection, pack
+from .tensor_reply import fetch_tensor
+from .wire import Arg
 
 
 class Standalone(Backend):
@@ -26,17 +26,18 @@ class Standalone(Backend):
         return self.exchange(self.address, action)
 
     def call(self, key: str | bytes, *args: Arg) -> Any:
-        return check_reply(self._on(lambda conn: conn.call(*args)))
+        return self.call_any(*args)  # one server holds every key
 
     def call_any(self, *args: Arg) -> Any:
         return check_reply(self._on(lambda conn: conn.call(*args)))
 
     def check_address(self, address: str) -> None:
         """SmartRedis accepts only the address this client connected to."""
-        if str(parse_address(address)) != str(self.address):
+        received = parse_address(address)
+        if str(received) != str(self.address):
             raise RedisRuntimeError(
                 "The provided address does not match the address used to initialize the "
-                f"non-cluster client connection. Received: {parse_address(address)} "
+                f"non-cluster client connection. Received: {received} "
                 f"(this client uses {self.address})"
             )
 
@@ -51,13 +52,7 @@ class Standalone(Backend):
         return self.pipeline("", [command for _, command in keyed])
 
     def tensor(self, key: str | bytes, into: Any = None) -> Any:
-        def get(conn: Connection) -> Any:
-            parts: list[bytes | memoryview] = []
-            pack(("AI.TENSORGET", key, "META", "BLOB"), parts)
-            conn.send(parts)
-            return read_tensor(conn, into)
-
-        return check_reply(self._on(get))
+        return check_reply(self._on(lambda conn: fetch_tensor(conn, key, into)))
 
     def node_addresses(self) -> list[str]:
         return [str(self.address)]

@@ -9,6 +9,7 @@ Anything else (an error reply, another shape) goes through hiredis as usual.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from math import prod
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from .dtypes import NUMPY_OF_WIRE, WIRE_OF_NUMPY, tensor_type
 from .error import RedisInternalError, RedisRuntimeError
-from .wire import Arg, Connection, ServerError
+from .wire import Arg, Connection, ServerError, pack
 
 _CRLF = b"\r\n"
 
@@ -32,6 +33,11 @@ def tensorset_args(key: bytes | str, array: np.ndarray[Any, Any]) -> list[Arg]:
     return ["AI.TENSORSET", key, wire, *array.shape, "BLOB", blob]
 
 
+def tensorget_args(key: bytes | str) -> tuple[Arg, ...]:
+    """``AI.TENSORGET key META BLOB``: the tensor's type, shape and bytes in one reply."""
+    return ("AI.TENSORGET", key, "META", "BLOB")
+
+
 def check_dims(dims: list[int]) -> None:
     if not dims:
         raise RedisRuntimeError("The number of dimensions of the fetched tensor are invalid: 0")
@@ -42,23 +48,32 @@ def check_dims(dims: list[int]) -> None:
             )
 
 
+def _validated(wire: Any, raw_dims: Sequence[Any], size: Callable[[], int]
+               ) -> tuple[np.dtype[Any], list[int]]:
+    """The dtype and shape of a tensor of type ``wire`` and shape ``raw_dims`` whose
+    data is ``size()`` bytes, or the error saying what does not fit. Checked in this
+    order: type, shape, then the size (asked last: decode's blob may be any reply)."""
+    dtype = NUMPY_OF_WIRE.get(bytes(wire).decode(errors="replace"))
+    if dtype is None:
+        raise RedisInternalError(f"the database sent an unknown tensor type {wire!r}")
+    dims = [int(d) for d in raw_dims]
+    check_dims(dims)
+    have, need = size(), prod(dims) * dtype.itemsize
+    if have != need:
+        raise RedisInternalError(
+            f"the tensor's data has {have} bytes, not the {need} its type and shape need"
+        )
+    return dtype, dims
+
+
 def decode(reply: Any) -> np.ndarray[Any, Any]:
     """A writable array from a TENSORGET reply parsed by hiredis (pipelines, datasets)."""
     if isinstance(reply, ServerError):
         raise RedisRuntimeError(f"Redis error when executing command: {reply}")
     if not isinstance(reply, list) or len(reply) < 6 or not isinstance(reply[3], list):
         raise RedisInternalError(f"unexpected reply to AI.TENSORGET: {str(reply)[:200]}")
-    dtype = NUMPY_OF_WIRE.get(bytes(reply[1]).decode(errors="replace"))
-    if dtype is None:
-        raise RedisInternalError(f"the database sent an unknown tensor type {reply[1]!r}")
-    dims = [int(d) for d in reply[3]]
-    check_dims(dims)
     blob = reply[5]
-    if len(blob) != prod(dims) * dtype.itemsize:
-        raise RedisInternalError(
-            f"the tensor's data has {len(blob)} bytes, not the {prod(dims) * dtype.itemsize} "
-            f"its type and shape need"
-        )
+    dtype, dims = _validated(reply[1], reply[3], lambda: len(blob))
     array = np.empty(dims, dtype)
     array.data.cast("B")[:] = blob
     return array
@@ -142,13 +157,15 @@ def read_tensor(conn: Connection, into: np.ndarray[Any, Any] | None = None) -> A
         conn.reader.feed(conn.buffer, 0, end)  # type: ignore[arg-type]
         return conn.read_reply()
     wire, dims, start, size = header
-    dtype = NUMPY_OF_WIRE.get(wire.decode(errors="replace"))
-    fits = dtype is not None and all(d > 0 for d in dims) and dims \
-        and size == prod(dims) * dtype.itemsize
-    if fits and into is not None and into.dtype == dtype and into.nbytes == size \
+    error: RedisInternalError | RedisRuntimeError | None = None
+    try:
+        dtype, dims = _validated(wire, dims, lambda: size)
+    except (RedisInternalError, RedisRuntimeError) as exc:
+        error = exc
+    if error is None and into is not None and into.dtype == dtype and into.nbytes == size \
             and into.flags.c_contiguous and into.flags.writeable:
         target = into
-    elif fits:
+    elif error is None:
         target = np.empty(dims, dtype)
     else:
         target = np.empty(size, np.uint8)  # read past it, then report what was wrong
@@ -165,12 +182,16 @@ def read_tensor(conn: Connection, into: np.ndarray[Any, Any] | None = None) -> A
         done = max(tail, 0)
         while done < 2:
             done += conn.recv_into(crlf[done:])
-    if not fits:
-        if dtype is None:
-            raise RedisInternalError(f"the database sent an unknown tensor type {wire!r}")
-        check_dims(dims)
-        raise RedisInternalError(
-            f"the tensor's data has {size} bytes, not the {prod(dims) * dtype.itemsize} its "
-            "type and shape need"
-        )
+    if error is not None:
+        raise error
     return target
+
+
+def fetch_tensor(conn: Connection, key: bytes | str,
+                 into: np.ndarray[Any, Any] | None = None) -> Any:
+    """Send ``AI.TENSORGET key META BLOB`` on ``conn`` and read its reply with
+    :func:`read_tensor` (both backends' ``tensor``)."""
+    parts: list[bytes | memoryview] = []
+    pack(tensorget_args(key), parts)
+    conn.send(parts)
+    return read_tensor(conn, into)

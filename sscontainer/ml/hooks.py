@@ -21,6 +21,7 @@ import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ..entities.client_env import database_suffixes
 from ..errors import SSConfigError
 from ..launchers.step import Step
 from .assets import bundle_dir, manifest_devices, store_assets, write_bundle
@@ -125,10 +126,10 @@ def worker_steps(
 def _databases(db_env: Mapping[str, str]) -> list[tuple[str, bool, str | None]]:
     """``(SSDB, clustered, password)`` of every database in ``db_env`` (SSDB, SSDB_<id>)."""
     found = []
-    for key, ssdb in sorted(db_env.items()):
-        if key != "SSDB" and not key.startswith("SSDB_") or key.startswith("SSDB_PASSWORD"):
+    for suffix in database_suffixes(db_env):
+        ssdb = db_env.get(f"SSDB{suffix}")
+        if ssdb is None:  # "" is listed even without a plain SSDB
             continue
-        suffix = key[len("SSDB"):]
         clustered = db_env.get(f"SR_DB_TYPE{suffix}", "").lower() == "clustered"
         found.append((ssdb, clustered, db_env.get(f"SSDB_PASSWORD{suffix}") or None))
     return found
