@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..limits import MAX_NAME_BYTES, MAX_TEXT_BYTES, shown
+from ..names import is_entity_name
 
-_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _WALLTIME = re.compile(r"\d+:[0-5]\d:[0-5]\d")
 
 Check = Callable[[Any, str, list[str]], None]
@@ -40,7 +40,7 @@ def _text_problem(value: str) -> str:
 
 
 def is_name(value: Any, where: str, errors: list[str]) -> None:
-    if not isinstance(value, str) or value in ("", ".", "..") or not _NAME.fullmatch(value):
+    if not isinstance(value, str) or not is_entity_name(value):
         errors.append(
             f"{where}: {shown(value)} is not a valid name: use letters, digits, '_', '.', '-'"
         )
