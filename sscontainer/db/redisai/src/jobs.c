@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "strarray.h"
 
 enum outcome_status { OUTCOME_OK, OUTCOME_TIMEDOUT, OUTCOME_ERROR };
 
@@ -32,11 +33,6 @@ Job *job_new(int kind, RedisModuleString *key) {
     return job;
 }
 
-static void free_strings(RedisModuleString **items, int n) {
-    for (int i = 0; i < n; i++) RedisModule_FreeString(NULL, items[i]);
-    RedisModule_Free(items);
-}
-
 void job_free(Job *job) {
     if (job == NULL) return;
     RedisModule_FreeString(NULL, job->key);
@@ -45,9 +41,9 @@ void job_free(Job *job) {
     if (job->fn) RedisModule_FreeString(NULL, job->fn);
     for (int i = 0; i < job->ninputs; i++) tensor_unref(job->inputs[i]);
     RedisModule_Free(job->inputs);
-    free_strings(job->outputs, job->noutputs);
-    free_strings(job->keys, job->nkeys);
-    free_strings(job->args, job->nargs);
+    strarray_free(job->outputs, job->noutputs);
+    strarray_free(job->keys, job->nkeys);
+    strarray_free(job->args, job->nargs);
     RedisModule_Free(job);
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "strarray.h"
 
 #define TENSOR_ENCVER 1
 #define MAX_DIMS 1024 /* far beyond any model; bounds what an RDB payload may ask for */
@@ -94,11 +95,6 @@ static RedisModuleString **dim_strings(const Tensor *t) {
     return dims;
 }
 
-static void free_dim_strings(RedisModuleString **dims, int ndims) {
-    for (int i = 0; i < ndims; i++) RedisModule_FreeString(NULL, dims[i]);
-    RedisModule_Free(dims);
-}
-
 int tensor_set_key(RedisModuleKey *key, Tensor *t) {
     if (RedisModule_KeyType(key) == REDISMODULE_KEYTYPE_MODULE &&
         RedisModule_ModuleTypeGetType(key) == TensorType &&
@@ -125,7 +121,7 @@ int tensor_store(RedisModuleCtx *ctx, RedisModuleString *key, Tensor *t) {
     RedisModuleString **dims = dim_strings(t);
     RedisModule_Replicate(ctx, "AI.TENSORSET", "scvcs", key, dtypes[t->dtype].name, dims,
                           (size_t)t->ndims, "BLOB", t->blob);
-    free_dim_strings(dims, t->ndims);
+    strarray_free(dims, t->ndims);
     return REDISMODULE_OK;
 }
 
@@ -168,7 +164,7 @@ static void tensor_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void 
     RedisModuleString **dims = dim_strings(t);
     RedisModule_EmitAOF(aof, "AI.TENSORSET", "scvcs", key, dtypes[t->dtype].name, dims,
                         (size_t)t->ndims, "BLOB", t->blob);
-    free_dim_strings(dims, t->ndims);
+    strarray_free(dims, t->ndims);
 }
 
 static size_t tensor_mem_usage(const void *value) {

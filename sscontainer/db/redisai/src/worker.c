@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "jobs.h"
+#include "strarray.h"
 
 #define MAX_TAKE 1024   /* jobs one SSC.JOBTAKE hands out at most */
 #define MAX_OUT_DIMS 1024
@@ -19,11 +20,6 @@ static int parse_id(const RedisModuleString *arg, uint64_t *id) {
     }
     *id = (uint64_t)value;
     return REDISMODULE_OK;
-}
-
-static void reply_strings(RedisModuleCtx *ctx, RedisModuleString **items, int n) {
-    RedisModule_ReplyWithArray(ctx, n);
-    for (int i = 0; i < n; i++) RedisModule_ReplyWithString(ctx, items[i]);
 }
 
 /* One taken job, inputs included (the worker needs no further round trip for them). */
@@ -57,8 +53,8 @@ static void reply_job(RedisModuleCtx *ctx, const Job *job, mstime_t now) {
     RedisModule_ReplyWithLongLong(ctx, now - job->queued_at);
     RedisModule_ReplyWithCString(ctx, call_names[job->call]);
     RedisModule_ReplyWithLongLong(ctx, job->variadic);
-    reply_strings(ctx, job->keys, job->nkeys);
-    reply_strings(ctx, job->args, job->nargs);
+    strarray_reply(ctx, job->keys, job->nkeys);
+    strarray_reply(ctx, job->args, job->nargs);
 }
 
 static int reply_jobs(RedisModuleCtx *ctx, Device *d, long long max) {
@@ -135,8 +131,8 @@ int asset_get_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     RedisModule_ReplyWithCString(ctx, m ? m->version : s->version);
     RedisModule_ReplyWithCString(ctx, backend_name(m ? m->backend : BACKEND_TORCH));
     RedisModule_ReplyWithCString(ctx, m ? m->device : s->device);
-    reply_strings(ctx, m ? m->inputs : NULL, m ? m->ninputs : 0);
-    reply_strings(ctx, m ? m->outputs : NULL, m ? m->noutputs : 0);
+    strarray_reply(ctx, m ? m->inputs : NULL, m ? m->ninputs : 0);
+    strarray_reply(ctx, m ? m->outputs : NULL, m ? m->noutputs : 0);
     return RedisModule_ReplyWithString(ctx, m ? m->blob : s->source);
 }
 
