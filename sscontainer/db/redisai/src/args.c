@@ -1,4 +1,5 @@
-/* Reading command arguments: keywords, counts, backends and devices. */
+/* Helpers the commands share: reading arguments (keywords, counts, backends, devices),
+ * looking keys up, and error texts. */
 #include "args.h"
 
 #include <ctype.h>
@@ -63,13 +64,31 @@ int arg_unsigned(const RedisModuleString *arg, long long *out) {
     return REDISMODULE_OK;
 }
 
+int key_holds(RedisModuleKey *key, RedisModuleType *type) {
+    return RedisModule_KeyType(key) == REDISMODULE_KEYTYPE_MODULE &&
+           RedisModule_ModuleTypeGetType(key) == type;
+}
+
 int key_empty_or(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *type) {
     RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ);
-    int kind = RedisModule_KeyType(k);
-    int ok = kind == REDISMODULE_KEYTYPE_EMPTY ||
-             (kind == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(k) == type);
+    int ok = RedisModule_KeyType(k) == REDISMODULE_KEYTYPE_EMPTY || key_holds(k, type);
     RedisModule_CloseKey(k);
     return ok;
+}
+
+void *key_lookup(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *type,
+                 const char *empty_error, const char **err) {
+    RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ);
+    void *value = NULL;
+    if (RedisModule_KeyType(k) == REDISMODULE_KEYTYPE_EMPTY) {
+        *err = empty_error;
+    } else if (!key_holds(k, type)) {
+        *err = REDISMODULE_ERRORMSG_WRONGTYPE;
+    } else {
+        value = RedisModule_ModuleTypeGetValue(k);
+    }
+    RedisModule_CloseKey(k);
+    return value;
 }
 
 void error_text(char *buf, size_t size, const char *fmt, ...) {

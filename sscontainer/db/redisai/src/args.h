@@ -1,4 +1,5 @@
-/* Reading command arguments: keywords, counts, backends and devices. */
+/* Helpers the commands share: reading arguments (keywords, counts, backends, devices),
+ * looking keys up, and error texts. */
 #ifndef SSCAI_ARGS_H
 #define SSCAI_ARGS_H
 
@@ -25,8 +26,16 @@ void device_queue(const char *device, char out[DEVICE_MAX]);
 /* A non-negative integer argument; REDISMODULE_ERR when it is not one. */
 int arg_unsigned(const RedisModuleString *arg, long long *out);
 
+/* Whether the open key holds a value of the module type. */
+int key_holds(RedisModuleKey *key, RedisModuleType *type);
+
 /* Whether key is empty or holds a value of the module type. */
 int key_empty_or(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *type);
+
+/* The value of the module type stored at key; NULL with *err set to empty_error (key
+ * empty) or WRONGTYPE (another type). No reference is taken. */
+void *key_lookup(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *type,
+                 const char *empty_error, const char **err);
 
 /* printf into buf, with CR/LF replaced by spaces so it can be an error reply. */
 void error_text(char *buf, size_t size, const char *fmt, ...)

@@ -60,17 +60,7 @@ void model_unref(Model *m) {
 }
 
 Model *model_lookup(RedisModuleCtx *ctx, RedisModuleString *key, const char **err) {
-    RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ);
-    Model *m = NULL;
-    if (RedisModule_KeyType(k) == REDISMODULE_KEYTYPE_EMPTY) {
-        *err = "ERR model key is empty";
-    } else if (RedisModule_ModuleTypeGetType(k) != ModelType) {
-        *err = REDISMODULE_ERRORMSG_WRONGTYPE;
-    } else {
-        m = RedisModule_ModuleTypeGetValue(k);
-    }
-    RedisModule_CloseKey(k);
-    return m;
+    return key_lookup(ctx, key, ModelType, "ERR model key is empty", err);
 }
 
 /* --- type methods -------------------------------------------------------------------- */

@@ -45,17 +45,7 @@ void script_unref(Script *s) {
 }
 
 Script *script_lookup(RedisModuleCtx *ctx, RedisModuleString *key, const char **err) {
-    RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ);
-    Script *s = NULL;
-    if (RedisModule_KeyType(k) == REDISMODULE_KEYTYPE_EMPTY) {
-        *err = "ERR script key is empty";
-    } else if (RedisModule_ModuleTypeGetType(k) != ScriptType) {
-        *err = REDISMODULE_ERRORMSG_WRONGTYPE;
-    } else {
-        s = RedisModule_ModuleTypeGetValue(k);
-    }
-    RedisModule_CloseKey(k);
-    return s;
+    return key_lookup(ctx, key, ScriptType, "ERR script key is empty", err);
 }
 
 /* --- type methods -------------------------------------------------------------------- */

@@ -71,17 +71,7 @@ size_t tensor_count(const Tensor *t) {
 }
 
 Tensor *tensor_lookup(RedisModuleCtx *ctx, RedisModuleString *key, const char **err) {
-    RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ);
-    Tensor *t = NULL;
-    if (RedisModule_KeyType(k) == REDISMODULE_KEYTYPE_EMPTY) {
-        *err = "ERR tensor key is empty or in a different shard";
-    } else if (RedisModule_ModuleTypeGetType(k) != TensorType) {
-        *err = REDISMODULE_ERRORMSG_WRONGTYPE;
-    } else {
-        t = RedisModule_ModuleTypeGetValue(k);
-    }
-    RedisModule_CloseKey(k);
-    return t;
+    return key_lookup(ctx, key, TensorType, "ERR tensor key is empty or in a different shard", err);
 }
 
 int tensor_key_writable(RedisModuleCtx *ctx, RedisModuleString *key) {
@@ -96,9 +86,7 @@ static RedisModuleString **dim_strings(const Tensor *t) {
 }
 
 int tensor_set_key(RedisModuleKey *key, Tensor *t) {
-    if (RedisModule_KeyType(key) == REDISMODULE_KEYTYPE_MODULE &&
-        RedisModule_ModuleTypeGetType(key) == TensorType &&
-        RedisModule_GetExpire(key) == REDISMODULE_NO_EXPIRE) {
+    if (key_holds(key, TensorType) && RedisModule_GetExpire(key) == REDISMODULE_NO_EXPIRE) {
         void *old = NULL;
         if (RedisModule_ModuleTypeReplaceValue(key, TensorType, t, &old) == REDISMODULE_OK) {
             tensor_unref(old);
