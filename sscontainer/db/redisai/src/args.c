@@ -91,6 +91,14 @@ void *key_lookup(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *t
     return value;
 }
 
+int key_delete_reply(RedisModuleCtx *ctx, RedisModuleString *key) {
+    RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ | REDISMODULE_WRITE);
+    RedisModule_DeleteKey(k);
+    RedisModule_CloseKey(k);
+    RedisModule_ReplicateVerbatim(ctx);
+    return RedisModule_ReplyWithSimpleString(ctx, "OK");
+}
+
 void error_text(char *buf, size_t size, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

@@ -37,6 +37,9 @@ int key_empty_or(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *t
 void *key_lookup(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *type,
                  const char *empty_error, const char **err);
 
+/* Delete key, replicate the command as sent, reply +OK (AI.MODELDEL, AI.SCRIPTDEL). */
+int key_delete_reply(RedisModuleCtx *ctx, RedisModuleString *key);
+
 /* printf into buf, with CR/LF replaced by spaces so it can be an error reply. */
 void error_text(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -119,9 +119,5 @@ int script_del_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) 
     if (argc != 2) return RedisModule_WrongArity(ctx);
     const char *err = NULL;
     if (script_lookup(ctx, argv[1], &err) == NULL) return RedisModule_ReplyWithError(ctx, err);
-    RedisModuleKey *k = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
-    RedisModule_DeleteKey(k);
-    RedisModule_CloseKey(k);
-    RedisModule_ReplicateVerbatim(ctx);
-    return RedisModule_ReplyWithSimpleString(ctx, "OK");
+    return key_delete_reply(ctx, argv[1]);
 }
