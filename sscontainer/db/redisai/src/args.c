@@ -91,6 +91,10 @@ void *key_lookup(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *t
     return value;
 }
 
+int reply_string_or_empty(RedisModuleCtx *ctx, RedisModuleString *s) {
+    return s ? RedisModule_ReplyWithString(ctx, s) : RedisModule_ReplyWithCString(ctx, "");
+}
+
 int key_delete_reply(RedisModuleCtx *ctx, RedisModuleString *key) {
     RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ | REDISMODULE_WRITE);
     RedisModule_DeleteKey(k);

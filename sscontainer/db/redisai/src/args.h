@@ -37,6 +37,9 @@ int key_empty_or(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *t
 void *key_lookup(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *type,
                  const char *empty_error, const char **err);
 
+/* Reply with s, or with "" when s is NULL (an unset TAG or function name). */
+int reply_string_or_empty(RedisModuleCtx *ctx, RedisModuleString *s);
+
 /* Delete key, replicate the command as sent, reply +OK (AI.MODELDEL, AI.SCRIPTDEL). */
 int key_delete_reply(RedisModuleCtx *ctx, RedisModuleString *key);
 

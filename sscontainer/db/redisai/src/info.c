@@ -141,11 +141,7 @@ int info_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     RedisModule_ReplyWithCString(ctx, "device");
     RedisModule_ReplyWithCString(ctx, m ? m->device : s->device);
     RedisModule_ReplyWithCString(ctx, "tag");
-    if (tag) {
-        RedisModule_ReplyWithString(ctx, tag);
-    } else {
-        RedisModule_ReplyWithCString(ctx, "");
-    }
+    reply_string_or_empty(ctx, tag);
     RedisModule_ReplyWithCString(ctx, "duration");
     RedisModule_ReplyWithLongLong(ctx, stats->duration_us);
     RedisModule_ReplyWithCString(ctx, "samples");

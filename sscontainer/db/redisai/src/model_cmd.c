@@ -153,11 +153,7 @@ int model_get_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     RedisModule_ReplyWithCString(ctx, "device");
     RedisModule_ReplyWithCString(ctx, m->device);
     RedisModule_ReplyWithCString(ctx, "tag");
-    if (m->tag) {
-        RedisModule_ReplyWithString(ctx, m->tag);
-    } else {
-        RedisModule_ReplyWithCString(ctx, "");
-    }
+    reply_string_or_empty(ctx, m->tag);
     RedisModule_ReplyWithCString(ctx, "batchsize");
     RedisModule_ReplyWithLongLong(ctx, m->batchsize);
     RedisModule_ReplyWithCString(ctx, "minbatchsize");

@@ -101,11 +101,7 @@ int script_get_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) 
     RedisModule_ReplyWithCString(ctx, "device");
     RedisModule_ReplyWithCString(ctx, s->device);
     RedisModule_ReplyWithCString(ctx, "tag");
-    if (s->tag) {
-        RedisModule_ReplyWithString(ctx, s->tag);
-    } else {
-        RedisModule_ReplyWithCString(ctx, "");
-    }
+    reply_string_or_empty(ctx, s->tag);
     RedisModule_ReplyWithCString(ctx, "Entry Points");
     strarray_reply(ctx, s->entries, s->nentries);
     if (with_source) {

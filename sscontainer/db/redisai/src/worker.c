@@ -36,11 +36,7 @@ static void reply_job(RedisModuleCtx *ctx, const Job *job, mstime_t now) {
     RedisModule_ReplyWithLongLong(ctx, m ? m->batchsize : 0);
     RedisModule_ReplyWithLongLong(ctx, m ? m->minbatchsize : 0);
     RedisModule_ReplyWithLongLong(ctx, m ? m->minbatchtimeout : 0);
-    if (job->fn) {
-        RedisModule_ReplyWithString(ctx, job->fn);
-    } else {
-        RedisModule_ReplyWithCString(ctx, "");
-    }
+    reply_string_or_empty(ctx, job->fn);
     RedisModule_ReplyWithArray(ctx, job->ninputs);
     for (int i = 0; i < job->ninputs; i++) {
         const Tensor *t = job->inputs[i];
