@@ -64,6 +64,15 @@ int arg_unsigned(const RedisModuleString *arg, long long *out) {
     return REDISMODULE_OK;
 }
 
+int arg_positive(const RedisModuleString *arg, long long *out) {
+    long long value;
+    if (RedisModule_StringToLongLong(arg, &value) != REDISMODULE_OK || value <= 0) {
+        return REDISMODULE_ERR;
+    }
+    *out = value;
+    return REDISMODULE_OK;
+}
+
 int key_holds(RedisModuleKey *key, RedisModuleType *type) {
     return RedisModule_KeyType(key) == REDISMODULE_KEYTYPE_MODULE &&
            RedisModule_ModuleTypeGetType(key) == type;

@@ -26,6 +26,9 @@ void device_queue(const char *device, char out[DEVICE_MAX]);
 /* A non-negative integer argument; REDISMODULE_ERR when it is not one. */
 int arg_unsigned(const RedisModuleString *arg, long long *out);
 
+/* A positive (> 0) integer argument; REDISMODULE_ERR, *out untouched, when it is not. */
+int arg_positive(const RedisModuleString *arg, long long *out);
+
 /* Whether the open key holds a value of the module type. */
 int key_holds(RedisModuleKey *key, RedisModuleType *type);
 

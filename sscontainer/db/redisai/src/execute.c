@@ -33,10 +33,7 @@ static void run_args_free(RunArgs *r) {
 }
 
 static const char *parse_timeout(const RedisModuleString *arg, long long *timeout) {
-    if (RedisModule_StringToLongLong(arg, timeout) != REDISMODULE_OK || *timeout <= 0) {
-        return "ERR Invalid value for TIMEOUT";
-    }
-    return NULL;
+    return arg_positive(arg, timeout) == REDISMODULE_OK ? NULL : "ERR Invalid value for TIMEOUT";
 }
 
 /* Fill job from r: input tensors (each must exist now), output keys (must be empty or

@@ -13,11 +13,10 @@
 
 static const char *const call_names[] = {"POSITIONAL", "LIST", "EXECUTE"};
 
+/* Job ids are positive. */
 static int parse_id(const RedisModuleString *arg, uint64_t *id) {
     long long value;
-    if (RedisModule_StringToLongLong(arg, &value) != REDISMODULE_OK || value <= 0) {
-        return REDISMODULE_ERR;
-    }
+    if (arg_positive(arg, &value) != REDISMODULE_OK) return REDISMODULE_ERR;
     *id = (uint64_t)value;
     return REDISMODULE_OK;
 }
@@ -74,7 +73,7 @@ static const char *parse_take(RedisModuleString **argv, char queue[DEVICE_MAX], 
         return "ERR invalid device: use CPU or GPU:<n>";
     }
     device_queue(device, queue);
-    if (RedisModule_StringToLongLong(argv[2], max) != REDISMODULE_OK || *max < 1) {
+    if (arg_positive(argv[2], max) != REDISMODULE_OK) {
         return "ERR invalid job count: give a positive integer";
     }
     if (arg_unsigned(argv[3], block_ms) != REDISMODULE_OK) {
