@@ -242,10 +242,14 @@ void jobs_schedule(RedisModuleCtx *ctx) {
 
 /* --- submitting and taking ----------------------------------------------------------- */
 
-int jobs_submit(RedisModuleCtx *ctx, Job *job) {
+int client_may_block(RedisModuleCtx *ctx) {
     int flags = RedisModule_GetContextFlags(ctx);
-    if (flags & (REDISMODULE_CTX_FLAGS_MULTI | REDISMODULE_CTX_FLAGS_LUA |
-                 REDISMODULE_CTX_FLAGS_DENY_BLOCKING)) {
+    return !(flags & (REDISMODULE_CTX_FLAGS_MULTI | REDISMODULE_CTX_FLAGS_LUA |
+                      REDISMODULE_CTX_FLAGS_DENY_BLOCKING));
+}
+
+int jobs_submit(RedisModuleCtx *ctx, Job *job) {
+    if (!client_may_block(ctx)) {
         job_free(job);
         return RedisModule_ReplyWithError(
             ctx, "ERR this command waits for the inference worker and cannot run inside "

@@ -99,10 +99,9 @@ int job_take_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (bad) return RedisModule_ReplyWithError(ctx, bad);
     Device *d = workers_register(RedisModule_GetClientId(ctx), queue, err, sizeof err);
     if (d == NULL) return RedisModule_ReplyWithError(ctx, err);
-    int flags = RedisModule_GetContextFlags(ctx);
-    int may_block = !(flags & (REDISMODULE_CTX_FLAGS_MULTI | REDISMODULE_CTX_FLAGS_LUA |
-                               REDISMODULE_CTX_FLAGS_DENY_BLOCKING));
-    if (d->queue.head != NULL || block_ms == 0 || !may_block) return reply_jobs(ctx, d, max);
+    if (d->queue.head != NULL || block_ms == 0 || !client_may_block(ctx)) {
+        return reply_jobs(ctx, d, max);
+    }
     RedisModuleBlockedClient *bc = RedisModule_BlockClient(ctx, take_reply, NULL, NULL, 0);
     if (bc == NULL) return reply_jobs(ctx, d, max);
     devices_add_taker(ctx, d, bc, block_ms);
