@@ -45,6 +45,18 @@ int device_parse(const RedisModuleString *arg, char out[DEVICE_MAX]) {
     return REDISMODULE_OK;
 }
 
+int load_device(RedisModuleIO *io, char out[DEVICE_MAX]) {
+    size_t len;
+    char *device = RedisModule_LoadStringBuffer(io, &len);
+    int ok = len > 0 && len < DEVICE_MAX;
+    if (ok) {
+        memcpy(out, device, len);
+        out[len] = '\0';
+    }
+    RedisModule_Free(device);
+    return ok ? REDISMODULE_OK : REDISMODULE_ERR;
+}
+
 void device_queue(const char *device, char out[DEVICE_MAX]) {
     if (strncmp(device, "CPU", 3) == 0) {
         snprintf(out, DEVICE_MAX, "CPU");

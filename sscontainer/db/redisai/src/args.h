@@ -20,6 +20,10 @@ const char *backend_name(int backend);
  * CPU:<digits>, GPU:<digits> (under 10 characters). REDISMODULE_ERR otherwise. */
 int device_parse(const RedisModuleString *arg, char out[DEVICE_MAX]);
 
+/* Read a device name saved (SaveStringBuffer) with a model or script into out;
+ * REDISMODULE_ERR when it is empty or too long (a payload this module did not write). */
+int load_device(RedisModuleIO *io, char out[DEVICE_MAX]);
+
 /* The queue a device's jobs go to: CPU and CPU:<n> -> CPU, GPU -> GPU:0, GPU:<n> as is. */
 void device_queue(const char *device, char out[DEVICE_MAX]);
 

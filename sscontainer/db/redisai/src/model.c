@@ -82,16 +82,9 @@ static void model_rdb_save(RedisModuleIO *io, void *value) {
 static void *model_rdb_load(RedisModuleIO *io, int encver) {
     if (encver != MODEL_ENCVER) return NULL; /* not an encoding this module wrote */
     uint64_t backend = RedisModule_LoadUnsigned(io);
-    size_t len;
-    char *device = RedisModule_LoadStringBuffer(io, &len);
-    if (backend >= BACKEND_COUNT || len == 0 || len >= DEVICE_MAX) {
-        RedisModule_Free(device);
-        return NULL;
-    }
     char dev[DEVICE_MAX];
-    memcpy(dev, device, len);
-    dev[len] = '\0';
-    RedisModule_Free(device);
+    /* the device is read before the backend is judged: the stream's order */
+    if (load_device(io, dev) != REDISMODULE_OK || backend >= BACKEND_COUNT) return NULL;
     RedisModuleString *tag = RedisModule_LoadUnsigned(io) ? RedisModule_LoadString(io) : NULL;
     long long batch = RedisModule_LoadSigned(io), minbatch = RedisModule_LoadSigned(io);
     long long mintimeout = RedisModule_LoadSigned(io);

@@ -61,16 +61,8 @@ static void script_rdb_save(RedisModuleIO *io, void *value) {
 
 static void *script_rdb_load(RedisModuleIO *io, int encver) {
     if (encver != SCRIPT_ENCVER) return NULL; /* not an encoding this module wrote */
-    size_t len;
-    char *device = RedisModule_LoadStringBuffer(io, &len);
     char dev[DEVICE_MAX];
-    int ok = len > 0 && len < DEVICE_MAX;
-    if (ok) {
-        memcpy(dev, device, len);
-        dev[len] = '\0';
-    }
-    RedisModule_Free(device);
-    if (!ok) return NULL;
+    if (load_device(io, dev) != REDISMODULE_OK) return NULL;
     RedisModuleString *tag = RedisModule_LoadUnsigned(io) ? RedisModule_LoadString(io) : NULL;
     int n = 0;
     RedisModuleString **entries = strarray_load(io, &n);
