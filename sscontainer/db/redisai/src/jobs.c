@@ -222,8 +222,9 @@ static void on_deadline(RedisModuleCtx *ctx, void *data) {
                 job_resolve_timedout(job);
             } else if (now >= orphan_deadline(job)) {
                 fail_orphan(job);
-            } else if (job_deadline(job) < next) {
-                next = job_deadline(job);
+            } else {
+                mstime_t due = job_deadline(job); /* the branches above free job */
+                if (due < next) next = due;
             }
         }
     }
@@ -234,7 +235,8 @@ void jobs_schedule(RedisModuleCtx *ctx) {
     mstime_t next = LLONG_MAX;
     for (Device *d = devices_first(); d; d = d->next) {
         for (Job *job = d->queue.head; job; job = job->next) {
-            if (job_deadline(job) < next) next = job_deadline(job);
+            mstime_t due = job_deadline(job);
+            if (due < next) next = due;
         }
     }
     arm(ctx, next);
