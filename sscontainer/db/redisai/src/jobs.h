@@ -80,8 +80,7 @@ int client_may_block(RedisModuleCtx *ctx);
  * until it resolves. Replies (an error) itself when the client cannot block. */
 int jobs_submit(RedisModuleCtx *ctx, Job *job);
 
-/* Answer every waiter and free the job (unlinking it from its device list).
- * status_text: NULL for +OK, "TIMEDOUT" style for a status, or an "ERR ..." error. */
+/* Answer every waiter and free the job (unlinking it from its device list). */
 void job_resolve_ok(Job *job);
 void job_resolve_timedout(Job *job);
 void job_resolve_error(Job *job, const char *error);

@@ -8,7 +8,6 @@
 #include "strarray.h"
 
 #define TENSOR_ENCVER 1
-#define MAX_DIMS 1024 /* far beyond any model; bounds what an RDB payload may ask for */
 
 const DType dtypes[] = {
     {"FLOAT", 4, KIND_FLOAT}, {"DOUBLE", 8, KIND_FLOAT}, {"INT8", 1, KIND_INT},
@@ -96,7 +95,9 @@ int tensor_set_key(RedisModuleKey *key, Tensor *t) {
     return RedisModule_ModuleTypeSetValue(key, TensorType, t);
 }
 
-int tensor_put(RedisModuleCtx *ctx, RedisModuleString *key, Tensor *t) {
+/* Set key to t (the key takes over the caller's reference); REDISMODULE_ERR (t
+ * released) if it cannot be set. Nothing is propagated. */
+static int tensor_put(RedisModuleCtx *ctx, RedisModuleString *key, Tensor *t) {
     RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ | REDISMODULE_WRITE);
     int status = tensor_set_key(k, t);
     RedisModule_CloseKey(k);

@@ -9,7 +9,6 @@
 #include "strarray.h"
 
 #define MAX_TAKE 1024   /* jobs one SSC.JOBTAKE hands out at most */
-#define MAX_OUT_DIMS 1024
 
 static const char *const call_names[] = {"POSITIONAL", "LIST", "EXECUTE"};
 
@@ -136,11 +135,11 @@ static Tensor *parse_output(RedisModuleString **argv, int argc, int *pos, const 
     int dtype = dtype_parse(argv[*pos]);
     long long ndims;
     if (dtype < 0) return *err = "an output has a dtype a tensor cannot hold", NULL;
-    if (arg_unsigned(argv[*pos + 1], &ndims) != REDISMODULE_OK || ndims > MAX_OUT_DIMS ||
+    if (arg_unsigned(argv[*pos + 1], &ndims) != REDISMODULE_OK || ndims > MAX_DIMS ||
         *pos + 2 + ndims + 1 > argc) {
         return *err = "an output has a bad dimension count", NULL;
     }
-    long long dims[MAX_OUT_DIMS];
+    long long dims[MAX_DIMS];
     for (long long i = 0; i < ndims; i++) {
         if (RedisModule_StringToLongLong(argv[*pos + 2 + i], &dims[i]) != REDISMODULE_OK ||
             dims[i] <= 0) {
