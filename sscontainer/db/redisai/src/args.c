@@ -1,4 +1,5 @@
-/* Reading command arguments: keywords, counts, backends and devices. */
+/* Helpers the commands share: reading arguments (keywords, counts, backends, devices),
+ * looking keys up, and error texts. */
 #include "args.h"
 
 #include <ctype.h>
@@ -44,6 +45,18 @@ int device_parse(const RedisModuleString *arg, char out[DEVICE_MAX]) {
     return REDISMODULE_OK;
 }
 
+int load_device(RedisModuleIO *io, char out[DEVICE_MAX]) {
+    size_t len;
+    char *device = RedisModule_LoadStringBuffer(io, &len);
+    int ok = len > 0 && len < DEVICE_MAX;
+    if (ok) {
+        memcpy(out, device, len);
+        out[len] = '\0';
+    }
+    RedisModule_Free(device);
+    return ok ? REDISMODULE_OK : REDISMODULE_ERR;
+}
+
 void device_queue(const char *device, char out[DEVICE_MAX]) {
     if (strncmp(device, "CPU", 3) == 0) {
         snprintf(out, DEVICE_MAX, "CPU");
@@ -63,13 +76,52 @@ int arg_unsigned(const RedisModuleString *arg, long long *out) {
     return REDISMODULE_OK;
 }
 
+int arg_positive(const RedisModuleString *arg, long long *out) {
+    long long value;
+    if (RedisModule_StringToLongLong(arg, &value) != REDISMODULE_OK || value <= 0) {
+        return REDISMODULE_ERR;
+    }
+    *out = value;
+    return REDISMODULE_OK;
+}
+
+int key_holds(RedisModuleKey *key, RedisModuleType *type) {
+    return RedisModule_KeyType(key) == REDISMODULE_KEYTYPE_MODULE &&
+           RedisModule_ModuleTypeGetType(key) == type;
+}
+
 int key_empty_or(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *type) {
     RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ);
-    int kind = RedisModule_KeyType(k);
-    int ok = kind == REDISMODULE_KEYTYPE_EMPTY ||
-             (kind == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(k) == type);
+    int ok = RedisModule_KeyType(k) == REDISMODULE_KEYTYPE_EMPTY || key_holds(k, type);
     RedisModule_CloseKey(k);
     return ok;
+}
+
+void *key_lookup(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *type,
+                 const char *empty_error, const char **err) {
+    RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ);
+    void *value = NULL;
+    if (RedisModule_KeyType(k) == REDISMODULE_KEYTYPE_EMPTY) {
+        *err = empty_error;
+    } else if (!key_holds(k, type)) {
+        *err = REDISMODULE_ERRORMSG_WRONGTYPE;
+    } else {
+        value = RedisModule_ModuleTypeGetValue(k);
+    }
+    RedisModule_CloseKey(k);
+    return value;
+}
+
+int reply_string_or_empty(RedisModuleCtx *ctx, RedisModuleString *s) {
+    return s ? RedisModule_ReplyWithString(ctx, s) : RedisModule_ReplyWithCString(ctx, "");
+}
+
+int key_delete_reply(RedisModuleCtx *ctx, RedisModuleString *key) {
+    RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ | REDISMODULE_WRITE);
+    RedisModule_DeleteKey(k);
+    RedisModule_CloseKey(k);
+    RedisModule_ReplicateVerbatim(ctx);
+    return RedisModule_ReplyWithSimpleString(ctx, "OK");
 }
 
 void error_text(char *buf, size_t size, const char *fmt, ...) {

@@ -1,4 +1,5 @@
-/* Reading command arguments: keywords, counts, backends and devices. */
+/* Helpers the commands share: reading arguments (keywords, counts, backends, devices),
+ * looking keys up, and error texts. */
 #ifndef SSCAI_ARGS_H
 #define SSCAI_ARGS_H
 
@@ -19,14 +20,35 @@ const char *backend_name(int backend);
  * CPU:<digits>, GPU:<digits> (under 10 characters). REDISMODULE_ERR otherwise. */
 int device_parse(const RedisModuleString *arg, char out[DEVICE_MAX]);
 
+/* Read a device name saved (SaveStringBuffer) with a model or script into out;
+ * REDISMODULE_ERR when it is empty or too long (a payload this module did not write). */
+int load_device(RedisModuleIO *io, char out[DEVICE_MAX]);
+
 /* The queue a device's jobs go to: CPU and CPU:<n> -> CPU, GPU -> GPU:0, GPU:<n> as is. */
 void device_queue(const char *device, char out[DEVICE_MAX]);
 
 /* A non-negative integer argument; REDISMODULE_ERR when it is not one. */
 int arg_unsigned(const RedisModuleString *arg, long long *out);
 
+/* A positive (> 0) integer argument; REDISMODULE_ERR, *out untouched, when it is not. */
+int arg_positive(const RedisModuleString *arg, long long *out);
+
+/* Whether the open key holds a value of the module type. */
+int key_holds(RedisModuleKey *key, RedisModuleType *type);
+
 /* Whether key is empty or holds a value of the module type. */
 int key_empty_or(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *type);
+
+/* The value of the module type stored at key; NULL with *err set to empty_error (key
+ * empty) or WRONGTYPE (another type). No reference is taken. */
+void *key_lookup(RedisModuleCtx *ctx, RedisModuleString *key, RedisModuleType *type,
+                 const char *empty_error, const char **err);
+
+/* Reply with s, or with "" when s is NULL (an unset TAG or function name). */
+int reply_string_or_empty(RedisModuleCtx *ctx, RedisModuleString *s);
+
+/* Delete key, replicate the command as sent, reply +OK (AI.MODELDEL, AI.SCRIPTDEL). */
+int key_delete_reply(RedisModuleCtx *ctx, RedisModuleString *key);
 
 /* printf into buf, with CR/LF replaced by spaces so it can be an error reply. */
 void error_text(char *buf, size_t size, const char *fmt, ...)

@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "jobs.h"
+#include "strarray.h"
 
 /* Keys and names taken from argv (borrowed, not held). */
 typedef struct RunArgs {
@@ -31,17 +32,8 @@ static void run_args_free(RunArgs *r) {
     RedisModule_Free(r->args);
 }
 
-static RedisModuleString **hold_all(RedisModuleString **items, int n) {
-    RedisModuleString **out = RedisModule_Calloc((size_t)n + 1, sizeof *out);
-    for (int i = 0; i < n; i++) out[i] = RedisModule_HoldString(NULL, items[i]);
-    return out;
-}
-
 static const char *parse_timeout(const RedisModuleString *arg, long long *timeout) {
-    if (RedisModule_StringToLongLong(arg, timeout) != REDISMODULE_OK || *timeout <= 0) {
-        return "ERR Invalid value for TIMEOUT";
-    }
-    return NULL;
+    return arg_positive(arg, timeout) == REDISMODULE_OK ? NULL : "ERR Invalid value for TIMEOUT";
 }
 
 /* Fill job from r: input tensors (each must exist now), output keys (must be empty or
@@ -57,11 +49,11 @@ static const char *fill_job(RedisModuleCtx *ctx, Job *job, const RunArgs *r) {
     for (int i = 0; i < r->noutputs; i++) {
         if (!tensor_key_writable(ctx, r->outputs[i])) return REDISMODULE_ERRORMSG_WRONGTYPE;
     }
-    job->outputs = hold_all(r->outputs, r->noutputs);
+    job->outputs = strarray_hold(r->outputs, r->noutputs);
     job->noutputs = r->noutputs;
-    job->keys = hold_all(r->keys, r->nkeys);
+    job->keys = strarray_hold(r->keys, r->nkeys);
     job->nkeys = r->nkeys;
-    job->args = hold_all(r->args, r->nargs);
+    job->args = strarray_hold(r->args, r->nargs);
     job->nargs = r->nargs;
     job->variadic = r->variadic;
     job->timeout_ms = r->timeout;

@@ -17,13 +17,6 @@ static const char *const ignored_settings[] = {
     "MODEL_EXECUTION_TIMEOUT", "BACKEND_MEMORY_LIMIT", "TF", "TFLITE", "TORCH", "ONNX", NULL,
 };
 
-static int set_positive(const RedisModuleString *value, long long *out) {
-    long long v;
-    if (RedisModule_StringToLongLong(value, &v) != REDISMODULE_OK || v <= 0) return REDISMODULE_ERR;
-    *out = v;
-    return REDISMODULE_OK;
-}
-
 static void set_backends_path(const RedisModuleString *value) {
     size_t len;
     const char *text = RedisModule_StringPtrLen(value, &len);
@@ -49,9 +42,9 @@ int config_load_args(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
         const char *name = RedisModule_StringPtrLen(argv[i], NULL);
         int status = REDISMODULE_OK;
         if (arg_is(argv[i], "MODEL_CHUNK_SIZE")) {
-            status = set_positive(argv[i + 1], &config_model_chunk_size);
+            status = arg_positive(argv[i + 1], &config_model_chunk_size);
         } else if (arg_is(argv[i], "WORKER_WAIT_MS")) {
-            status = set_positive(argv[i + 1], &config_worker_wait_ms);
+            status = arg_positive(argv[i + 1], &config_worker_wait_ms);
         } else if (arg_is(argv[i], "BACKENDSPATH")) {
             set_backends_path(argv[i + 1]);
         } else if (is_ignored(argv[i])) {
@@ -104,7 +97,7 @@ int config_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     }
     if (arg_is(sub, "MODEL_CHUNK_SIZE")) {
         if (argc < 3) return RedisModule_ReplyWithError(ctx, "ERR MODEL_CHUNK_SIZE: missing chunk size");
-        if (set_positive(argv[2], &config_model_chunk_size) != REDISMODULE_OK) {
+        if (arg_positive(argv[2], &config_model_chunk_size) != REDISMODULE_OK) {
             return RedisModule_ReplyWithError(ctx, "ERR MODEL_CHUNK_SIZE: invalid chunk size");
         }
         return RedisModule_ReplyWithSimpleString(ctx, "OK");
@@ -141,11 +134,7 @@ int info_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     RedisModule_ReplyWithCString(ctx, "device");
     RedisModule_ReplyWithCString(ctx, m ? m->device : s->device);
     RedisModule_ReplyWithCString(ctx, "tag");
-    if (tag) {
-        RedisModule_ReplyWithString(ctx, tag);
-    } else {
-        RedisModule_ReplyWithCString(ctx, "");
-    }
+    reply_string_or_empty(ctx, tag);
     RedisModule_ReplyWithCString(ctx, "duration");
     RedisModule_ReplyWithLongLong(ctx, stats->duration_us);
     RedisModule_ReplyWithCString(ctx, "samples");

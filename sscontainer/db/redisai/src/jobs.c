@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "strarray.h"
 
 enum outcome_status { OUTCOME_OK, OUTCOME_TIMEDOUT, OUTCOME_ERROR };
 
@@ -32,11 +33,6 @@ Job *job_new(int kind, RedisModuleString *key) {
     return job;
 }
 
-static void free_strings(RedisModuleString **items, int n) {
-    for (int i = 0; i < n; i++) RedisModule_FreeString(NULL, items[i]);
-    RedisModule_Free(items);
-}
-
 void job_free(Job *job) {
     if (job == NULL) return;
     RedisModule_FreeString(NULL, job->key);
@@ -45,9 +41,9 @@ void job_free(Job *job) {
     if (job->fn) RedisModule_FreeString(NULL, job->fn);
     for (int i = 0; i < job->ninputs; i++) tensor_unref(job->inputs[i]);
     RedisModule_Free(job->inputs);
-    free_strings(job->outputs, job->noutputs);
-    free_strings(job->keys, job->nkeys);
-    free_strings(job->args, job->nargs);
+    strarray_free(job->outputs, job->noutputs);
+    strarray_free(job->keys, job->nkeys);
+    strarray_free(job->args, job->nargs);
     RedisModule_Free(job);
 }
 
@@ -226,8 +222,9 @@ static void on_deadline(RedisModuleCtx *ctx, void *data) {
                 job_resolve_timedout(job);
             } else if (now >= orphan_deadline(job)) {
                 fail_orphan(job);
-            } else if (job_deadline(job) < next) {
-                next = job_deadline(job);
+            } else {
+                mstime_t due = job_deadline(job); /* the branches above free job */
+                if (due < next) next = due;
             }
         }
     }
@@ -238,7 +235,8 @@ void jobs_schedule(RedisModuleCtx *ctx) {
     mstime_t next = LLONG_MAX;
     for (Device *d = devices_first(); d; d = d->next) {
         for (Job *job = d->queue.head; job; job = job->next) {
-            if (job_deadline(job) < next) next = job_deadline(job);
+            mstime_t due = job_deadline(job);
+            if (due < next) next = due;
         }
     }
     arm(ctx, next);
@@ -246,10 +244,14 @@ void jobs_schedule(RedisModuleCtx *ctx) {
 
 /* --- submitting and taking ----------------------------------------------------------- */
 
-int jobs_submit(RedisModuleCtx *ctx, Job *job) {
+int client_may_block(RedisModuleCtx *ctx) {
     int flags = RedisModule_GetContextFlags(ctx);
-    if (flags & (REDISMODULE_CTX_FLAGS_MULTI | REDISMODULE_CTX_FLAGS_LUA |
-                 REDISMODULE_CTX_FLAGS_DENY_BLOCKING)) {
+    return !(flags & (REDISMODULE_CTX_FLAGS_MULTI | REDISMODULE_CTX_FLAGS_LUA |
+                      REDISMODULE_CTX_FLAGS_DENY_BLOCKING));
+}
+
+int jobs_submit(RedisModuleCtx *ctx, Job *job) {
+    if (!client_may_block(ctx)) {
         job_free(job);
         return RedisModule_ReplyWithError(
             ctx, "ERR this command waits for the inference worker and cannot run inside "

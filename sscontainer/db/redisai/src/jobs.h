@@ -72,12 +72,15 @@ void job_free(Job *job);
 const char *job_what(const Job *job); /* "model" or "script" */
 RunStats *job_stats(Job *job);
 
+/* Whether the calling client may be blocked (not inside MULTI, a script, or a context
+ * that denies blocking). */
+int client_may_block(RedisModuleCtx *ctx);
+
 /* Queue job (or join an identical queued/running one) and block the calling client
  * until it resolves. Replies (an error) itself when the client cannot block. */
 int jobs_submit(RedisModuleCtx *ctx, Job *job);
 
-/* Answer every waiter and free the job (unlinking it from its device list).
- * status_text: NULL for +OK, "TIMEDOUT" style for a status, or an "ERR ..." error. */
+/* Answer every waiter and free the job (unlinking it from its device list). */
 void job_resolve_ok(Job *job);
 void job_resolve_timedout(Job *job);
 void job_resolve_error(Job *job, const char *error);

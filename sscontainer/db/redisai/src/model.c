@@ -3,8 +3,9 @@
 
 #include <string.h>
 
+#include "strarray.h"
+
 #define MODEL_ENCVER 1
-#define MAX_NAMES 4096 /* input/output names an RDB payload may declare */
 
 RedisModuleType *ModelType = NULL;
 
@@ -49,49 +50,20 @@ Model *model_ref(Model *m) {
     return m;
 }
 
-static void free_names(RedisModuleString **names, int n) {
-    for (int i = 0; i < n; i++) RedisModule_FreeString(NULL, names[i]);
-    RedisModule_Free(names);
-}
-
 void model_unref(Model *m) {
     if (m == NULL || atomic_fetch_sub(&m->refs, 1) != 1) return;
     if (m->tag) RedisModule_FreeString(NULL, m->tag);
-    free_names(m->inputs, m->ninputs);
-    free_names(m->outputs, m->noutputs);
+    strarray_free(m->inputs, m->ninputs);
+    strarray_free(m->outputs, m->noutputs);
     RedisModule_FreeString(NULL, m->blob);
     RedisModule_Free(m);
 }
 
 Model *model_lookup(RedisModuleCtx *ctx, RedisModuleString *key, const char **err) {
-    RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ);
-    Model *m = NULL;
-    if (RedisModule_KeyType(k) == REDISMODULE_KEYTYPE_EMPTY) {
-        *err = "ERR model key is empty";
-    } else if (RedisModule_ModuleTypeGetType(k) != ModelType) {
-        *err = REDISMODULE_ERRORMSG_WRONGTYPE;
-    } else {
-        m = RedisModule_ModuleTypeGetValue(k);
-    }
-    RedisModule_CloseKey(k);
-    return m;
+    return key_lookup(ctx, key, ModelType, "ERR model key is empty", err);
 }
 
 /* --- type methods -------------------------------------------------------------------- */
-
-static void save_names(RedisModuleIO *io, RedisModuleString **names, int n) {
-    RedisModule_SaveUnsigned(io, (uint64_t)n);
-    for (int i = 0; i < n; i++) RedisModule_SaveString(io, names[i]);
-}
-
-static RedisModuleString **load_names(RedisModuleIO *io, int *n) {
-    uint64_t count = RedisModule_LoadUnsigned(io);
-    if (count > MAX_NAMES) return NULL;
-    RedisModuleString **names = RedisModule_Calloc(count + 1, sizeof *names);
-    for (uint64_t i = 0; i < count; i++) names[i] = RedisModule_LoadString(io);
-    *n = (int)count;
-    return names;
-}
 
 static void model_rdb_save(RedisModuleIO *io, void *value) {
     const Model *m = value;
@@ -102,33 +74,26 @@ static void model_rdb_save(RedisModuleIO *io, void *value) {
     RedisModule_SaveSigned(io, m->batchsize);
     RedisModule_SaveSigned(io, m->minbatchsize);
     RedisModule_SaveSigned(io, m->minbatchtimeout);
-    save_names(io, m->inputs, m->ninputs);
-    save_names(io, m->outputs, m->noutputs);
+    strarray_save(io, m->inputs, m->ninputs);
+    strarray_save(io, m->outputs, m->noutputs);
     RedisModule_SaveString(io, m->blob);
 }
 
 static void *model_rdb_load(RedisModuleIO *io, int encver) {
     if (encver != MODEL_ENCVER) return NULL; /* not an encoding this module wrote */
     uint64_t backend = RedisModule_LoadUnsigned(io);
-    size_t len;
-    char *device = RedisModule_LoadStringBuffer(io, &len);
-    if (backend >= BACKEND_COUNT || len == 0 || len >= DEVICE_MAX) {
-        RedisModule_Free(device);
-        return NULL;
-    }
     char dev[DEVICE_MAX];
-    memcpy(dev, device, len);
-    dev[len] = '\0';
-    RedisModule_Free(device);
+    /* the device is read before the backend is judged: the stream's order */
+    if (load_device(io, dev) != REDISMODULE_OK || backend >= BACKEND_COUNT) return NULL;
     RedisModuleString *tag = RedisModule_LoadUnsigned(io) ? RedisModule_LoadString(io) : NULL;
     long long batch = RedisModule_LoadSigned(io), minbatch = RedisModule_LoadSigned(io);
     long long mintimeout = RedisModule_LoadSigned(io);
     int nin = 0, nout = 0;
-    RedisModuleString **inputs = load_names(io, &nin);
-    RedisModuleString **outputs = inputs ? load_names(io, &nout) : NULL;
+    RedisModuleString **inputs = strarray_load(io, &nin);
+    RedisModuleString **outputs = inputs ? strarray_load(io, &nout) : NULL;
     if (inputs == NULL || outputs == NULL) {
         if (tag) RedisModule_FreeString(NULL, tag);
-        if (inputs) free_names(inputs, nin);
+        if (inputs) strarray_free(inputs, nin);
         return NULL;
     }
     RedisModuleString *blob = RedisModule_LoadString(io);
@@ -179,50 +144,28 @@ static void model_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *
     size_t n;
     RedisModuleString **args = store_args(key, value, &n);
     RedisModule_EmitAOF(aof, "AI.MODELSTORE", "v", args, n);
-    for (size_t i = 0; i < n; i++) RedisModule_FreeString(NULL, args[i]);
-    RedisModule_Free(args);
-}
-
-static size_t names_size(RedisModuleString **names, int n) {
-    size_t total = 0, len;
-    for (int i = 0; i < n; i++) {
-        RedisModule_StringPtrLen(names[i], &len);
-        total += len + sizeof(void *);
-    }
-    return total;
+    strarray_free(args, (int)n);
 }
 
 static size_t model_mem_usage(const void *value) {
     const Model *m = value;
     size_t len;
     RedisModule_StringPtrLen(m->blob, &len);
-    return sizeof *m + len + names_size(m->inputs, m->ninputs) +
-           names_size(m->outputs, m->noutputs);
+    return sizeof *m + len + strarray_mem(m->inputs, m->ninputs) +
+           strarray_mem(m->outputs, m->noutputs);
 }
 
 static void model_free(void *value) { model_unref(value); }
-
-static RedisModuleString *copy_string(const RedisModuleString *s) {
-    size_t len;
-    const char *text = RedisModule_StringPtrLen(s, &len);
-    return RedisModule_CreateString(NULL, text, len);
-}
-
-static RedisModuleString **copy_names(RedisModuleString **names, int n) {
-    RedisModuleString **out = RedisModule_Calloc((size_t)n + 1, sizeof *out);
-    for (int i = 0; i < n; i++) out[i] = copy_string(names[i]);
-    return out;
-}
 
 /* COPY makes an independent model (its own statistics, as a fresh store would). */
 static void *model_copy(RedisModuleString *from, RedisModuleString *to, const void *value) {
     (void)from;
     (void)to;
     const Model *m = value;
-    return model_new(m->backend, m->device, m->tag ? copy_string(m->tag) : NULL, m->batchsize,
+    return model_new(m->backend, m->device, m->tag ? string_copy(m->tag) : NULL, m->batchsize,
                      m->minbatchsize, m->minbatchtimeout, m->ninputs,
-                     copy_names(m->inputs, m->ninputs), m->noutputs,
-                     copy_names(m->outputs, m->noutputs), copy_string(m->blob));
+                     strarray_copy(m->inputs, m->ninputs), m->noutputs,
+                     strarray_copy(m->outputs, m->noutputs), string_copy(m->blob));
 }
 
 int model_type_register(RedisModuleCtx *ctx) {

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "strarray.h"
 
 typedef struct StoreArgs {
     int backend;
@@ -108,12 +109,6 @@ static RedisModuleString *join_chunks(RedisModuleString **chunks, int n) {
     return blob;
 }
 
-static RedisModuleString **hold_names(RedisModuleString **names, int n) {
-    RedisModuleString **out = RedisModule_Calloc((size_t)n + 1, sizeof *out);
-    for (int i = 0; i < n; i++) out[i] = RedisModule_HoldString(NULL, names[i]);
-    return out;
-}
-
 int model_store_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (argc < 6) return RedisModule_WrongArity(ctx);
     StoreArgs a;
@@ -124,8 +119,8 @@ int model_store_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
     }
     Model *m = model_new(a.backend, a.device, a.tag ? RedisModule_HoldString(NULL, a.tag) : NULL,
                          a.batchsize, a.minbatchsize, a.minbatchtimeout, a.ninputs,
-                         hold_names(a.inputs, a.ninputs), a.noutputs,
-                         hold_names(a.outputs, a.noutputs),
+                         strarray_hold(a.inputs, a.ninputs), a.noutputs,
+                         strarray_hold(a.outputs, a.noutputs),
                          join_chunks(argv + a.blob_pos, argc - a.blob_pos));
     RedisModuleKey *k = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
     int status = RedisModule_ModuleTypeSetValue(k, ModelType, m);
@@ -136,11 +131,6 @@ int model_store_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
     }
     RedisModule_ReplicateVerbatim(ctx);
     return RedisModule_ReplyWithSimpleString(ctx, "OK");
-}
-
-static void reply_names(RedisModuleCtx *ctx, RedisModuleString **names, int n) {
-    RedisModule_ReplyWithArray(ctx, n);
-    for (int i = 0; i < n; i++) RedisModule_ReplyWithString(ctx, names[i]);
 }
 
 /* AI.MODELGET <key> [META] [BLOB]: BLOB alone is one bulk string (never chunks:
@@ -163,19 +153,15 @@ int model_get_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     RedisModule_ReplyWithCString(ctx, "device");
     RedisModule_ReplyWithCString(ctx, m->device);
     RedisModule_ReplyWithCString(ctx, "tag");
-    if (m->tag) {
-        RedisModule_ReplyWithString(ctx, m->tag);
-    } else {
-        RedisModule_ReplyWithCString(ctx, "");
-    }
+    reply_string_or_empty(ctx, m->tag);
     RedisModule_ReplyWithCString(ctx, "batchsize");
     RedisModule_ReplyWithLongLong(ctx, m->batchsize);
     RedisModule_ReplyWithCString(ctx, "minbatchsize");
     RedisModule_ReplyWithLongLong(ctx, m->minbatchsize);
     RedisModule_ReplyWithCString(ctx, "inputs");
-    reply_names(ctx, m->inputs, m->ninputs);
+    strarray_reply(ctx, m->inputs, m->ninputs);
     RedisModule_ReplyWithCString(ctx, "outputs");
-    reply_names(ctx, m->outputs, m->noutputs);
+    strarray_reply(ctx, m->outputs, m->noutputs);
     RedisModule_ReplyWithCString(ctx, "minbatchtimeout");
     RedisModule_ReplyWithLongLong(ctx, m->minbatchtimeout);
     if (with_blob) {
@@ -189,9 +175,5 @@ int model_del_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (argc != 2) return RedisModule_WrongArity(ctx);
     const char *err = NULL;
     if (model_lookup(ctx, argv[1], &err) == NULL) return RedisModule_ReplyWithError(ctx, err);
-    RedisModuleKey *k = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
-    RedisModule_DeleteKey(k);
-    RedisModule_CloseKey(k);
-    RedisModule_ReplicateVerbatim(ctx);
-    return RedisModule_ReplyWithSimpleString(ctx, "OK");
+    return key_delete_reply(ctx, argv[1]);
 }

@@ -3,8 +3,9 @@
 
 #include <string.h>
 
+#include "strarray.h"
+
 #define SCRIPT_ENCVER 1
-#define MAX_ENTRIES 4096
 
 RedisModuleType *ScriptType = NULL;
 
@@ -39,23 +40,12 @@ void script_unref(Script *s) {
     if (s == NULL || atomic_fetch_sub(&s->refs, 1) != 1) return;
     if (s->tag) RedisModule_FreeString(NULL, s->tag);
     RedisModule_FreeString(NULL, s->source);
-    for (int i = 0; i < s->nentries; i++) RedisModule_FreeString(NULL, s->entries[i]);
-    RedisModule_Free(s->entries);
+    strarray_free(s->entries, s->nentries);
     RedisModule_Free(s);
 }
 
 Script *script_lookup(RedisModuleCtx *ctx, RedisModuleString *key, const char **err) {
-    RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ);
-    Script *s = NULL;
-    if (RedisModule_KeyType(k) == REDISMODULE_KEYTYPE_EMPTY) {
-        *err = "ERR script key is empty";
-    } else if (RedisModule_ModuleTypeGetType(k) != ScriptType) {
-        *err = REDISMODULE_ERRORMSG_WRONGTYPE;
-    } else {
-        s = RedisModule_ModuleTypeGetValue(k);
-    }
-    RedisModule_CloseKey(k);
-    return s;
+    return key_lookup(ctx, key, ScriptType, "ERR script key is empty", err);
 }
 
 /* --- type methods -------------------------------------------------------------------- */
@@ -65,33 +55,23 @@ static void script_rdb_save(RedisModuleIO *io, void *value) {
     RedisModule_SaveStringBuffer(io, s->device, strlen(s->device));
     RedisModule_SaveUnsigned(io, s->tag != NULL);
     if (s->tag) RedisModule_SaveString(io, s->tag);
-    RedisModule_SaveUnsigned(io, (uint64_t)s->nentries);
-    for (int i = 0; i < s->nentries; i++) RedisModule_SaveString(io, s->entries[i]);
+    strarray_save(io, s->entries, s->nentries);
     RedisModule_SaveString(io, s->source);
 }
 
 static void *script_rdb_load(RedisModuleIO *io, int encver) {
     if (encver != SCRIPT_ENCVER) return NULL; /* not an encoding this module wrote */
-    size_t len;
-    char *device = RedisModule_LoadStringBuffer(io, &len);
     char dev[DEVICE_MAX];
-    int ok = len > 0 && len < DEVICE_MAX;
-    if (ok) {
-        memcpy(dev, device, len);
-        dev[len] = '\0';
-    }
-    RedisModule_Free(device);
-    if (!ok) return NULL;
+    if (load_device(io, dev) != REDISMODULE_OK) return NULL;
     RedisModuleString *tag = RedisModule_LoadUnsigned(io) ? RedisModule_LoadString(io) : NULL;
-    uint64_t n = RedisModule_LoadUnsigned(io);
-    if (n > MAX_ENTRIES) {
+    int n = 0;
+    RedisModuleString **entries = strarray_load(io, &n);
+    if (entries == NULL) {
         if (tag) RedisModule_FreeString(NULL, tag);
         return NULL;
     }
-    RedisModuleString **entries = RedisModule_Calloc(n + 1, sizeof *entries);
-    for (uint64_t i = 0; i < n; i++) entries[i] = RedisModule_LoadString(io);
     RedisModuleString *source = RedisModule_LoadString(io);
-    return script_new(dev, tag, source, (int)n, entries);
+    return script_new(dev, tag, source, n, entries);
 }
 
 /* AI.SCRIPTSET (no entry points) or AI.SCRIPTSTORE, as the script was stored. */
@@ -113,39 +93,25 @@ static void script_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void 
     args[n++] = RedisModule_CreateString(NULL, "SOURCE", 6);
     args[n++] = RedisModule_HoldString(NULL, s->source);
     RedisModule_EmitAOF(aof, s->nentries ? "AI.SCRIPTSTORE" : "AI.SCRIPTSET", "v", args, n);
-    for (size_t i = 0; i < n; i++) RedisModule_FreeString(NULL, args[i]);
-    RedisModule_Free(args);
+    strarray_free(args, (int)n);
 }
 
 static size_t script_mem_usage(const void *value) {
     const Script *s = value;
-    size_t total = sizeof *s, len;
+    size_t len;
     RedisModule_StringPtrLen(s->source, &len);
-    total += len;
-    for (int i = 0; i < s->nentries; i++) {
-        RedisModule_StringPtrLen(s->entries[i], &len);
-        total += len + sizeof(void *);
-    }
-    return total;
+    return sizeof *s + len + strarray_mem(s->entries, s->nentries);
 }
 
 static void script_free(void *value) { script_unref(value); }
-
-static RedisModuleString *copy_string(const RedisModuleString *str) {
-    size_t len;
-    const char *text = RedisModule_StringPtrLen(str, &len);
-    return RedisModule_CreateString(NULL, text, len);
-}
 
 /* COPY makes an independent script (its own statistics). */
 static void *script_copy(RedisModuleString *from, RedisModuleString *to, const void *value) {
     (void)from;
     (void)to;
     const Script *s = value;
-    RedisModuleString **entries = RedisModule_Calloc((size_t)s->nentries + 1, sizeof *entries);
-    for (int i = 0; i < s->nentries; i++) entries[i] = copy_string(s->entries[i]);
-    return script_new(s->device, s->tag ? copy_string(s->tag) : NULL, copy_string(s->source),
-                      s->nentries, entries);
+    return script_new(s->device, s->tag ? string_copy(s->tag) : NULL, string_copy(s->source),
+                      s->nentries, strarray_copy(s->entries, s->nentries));
 }
 
 int script_type_register(RedisModuleCtx *ctx) {

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "script.h"
+#include "strarray.h"
 
 #define MISSING_SOURCE "ERR Insufficient arguments, missing script SOURCE"
 #define MISSING_ENTRIES "ERR Insufficient arguments, missing script entry points"
@@ -77,12 +78,9 @@ int script_store_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc
     if (!key_empty_or(ctx, argv[1], ScriptType)) {
         return RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
     }
-    RedisModuleString **entries = RedisModule_Calloc((size_t)n + 1, sizeof *entries);
-    for (long long i = 0; i < n; i++) {
-        entries[i] = RedisModule_HoldString(NULL, argv[first_entry + i]);
-    }
     Script *s = script_new(device, tag ? RedisModule_HoldString(NULL, tag) : NULL,
-                           RedisModule_HoldString(NULL, argv[pos + 1]), (int)n, entries);
+                           RedisModule_HoldString(NULL, argv[pos + 1]), (int)n,
+                           strarray_hold(argv + first_entry, (int)n));
     return store(ctx, argv[1], s);
 }
 
@@ -103,14 +101,9 @@ int script_get_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) 
     RedisModule_ReplyWithCString(ctx, "device");
     RedisModule_ReplyWithCString(ctx, s->device);
     RedisModule_ReplyWithCString(ctx, "tag");
-    if (s->tag) {
-        RedisModule_ReplyWithString(ctx, s->tag);
-    } else {
-        RedisModule_ReplyWithCString(ctx, "");
-    }
+    reply_string_or_empty(ctx, s->tag);
     RedisModule_ReplyWithCString(ctx, "Entry Points");
-    RedisModule_ReplyWithArray(ctx, s->nentries);
-    for (int i = 0; i < s->nentries; i++) RedisModule_ReplyWithString(ctx, s->entries[i]);
+    strarray_reply(ctx, s->entries, s->nentries);
     if (with_source) {
         RedisModule_ReplyWithCString(ctx, "source");
         RedisModule_ReplyWithString(ctx, s->source);
@@ -122,9 +115,5 @@ int script_del_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) 
     if (argc != 2) return RedisModule_WrongArity(ctx);
     const char *err = NULL;
     if (script_lookup(ctx, argv[1], &err) == NULL) return RedisModule_ReplyWithError(ctx, err);
-    RedisModuleKey *k = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
-    RedisModule_DeleteKey(k);
-    RedisModule_CloseKey(k);
-    RedisModule_ReplicateVerbatim(ctx);
-    return RedisModule_ReplyWithSimpleString(ctx, "OK");
+    return key_delete_reply(ctx, argv[1]);
 }

@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "args.h"
+#include "strarray.h"
 
 #define TENSOR_ENCVER 1
-#define MAX_DIMS 1024 /* far beyond any model; bounds what an RDB payload may ask for */
 
 const DType dtypes[] = {
     {"FLOAT", 4, KIND_FLOAT}, {"DOUBLE", 8, KIND_FLOAT}, {"INT8", 1, KIND_INT},
@@ -70,17 +70,7 @@ size_t tensor_count(const Tensor *t) {
 }
 
 Tensor *tensor_lookup(RedisModuleCtx *ctx, RedisModuleString *key, const char **err) {
-    RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ);
-    Tensor *t = NULL;
-    if (RedisModule_KeyType(k) == REDISMODULE_KEYTYPE_EMPTY) {
-        *err = "ERR tensor key is empty or in a different shard";
-    } else if (RedisModule_ModuleTypeGetType(k) != TensorType) {
-        *err = REDISMODULE_ERRORMSG_WRONGTYPE;
-    } else {
-        t = RedisModule_ModuleTypeGetValue(k);
-    }
-    RedisModule_CloseKey(k);
-    return t;
+    return key_lookup(ctx, key, TensorType, "ERR tensor key is empty or in a different shard", err);
 }
 
 int tensor_key_writable(RedisModuleCtx *ctx, RedisModuleString *key) {
@@ -94,15 +84,8 @@ static RedisModuleString **dim_strings(const Tensor *t) {
     return dims;
 }
 
-static void free_dim_strings(RedisModuleString **dims, int ndims) {
-    for (int i = 0; i < ndims; i++) RedisModule_FreeString(NULL, dims[i]);
-    RedisModule_Free(dims);
-}
-
 int tensor_set_key(RedisModuleKey *key, Tensor *t) {
-    if (RedisModule_KeyType(key) == REDISMODULE_KEYTYPE_MODULE &&
-        RedisModule_ModuleTypeGetType(key) == TensorType &&
-        RedisModule_GetExpire(key) == REDISMODULE_NO_EXPIRE) {
+    if (key_holds(key, TensorType) && RedisModule_GetExpire(key) == REDISMODULE_NO_EXPIRE) {
         void *old = NULL;
         if (RedisModule_ModuleTypeReplaceValue(key, TensorType, t, &old) == REDISMODULE_OK) {
             tensor_unref(old);
@@ -112,7 +95,9 @@ int tensor_set_key(RedisModuleKey *key, Tensor *t) {
     return RedisModule_ModuleTypeSetValue(key, TensorType, t);
 }
 
-int tensor_put(RedisModuleCtx *ctx, RedisModuleString *key, Tensor *t) {
+/* Set key to t (the key takes over the caller's reference); REDISMODULE_ERR (t
+ * released) if it cannot be set. Nothing is propagated. */
+static int tensor_put(RedisModuleCtx *ctx, RedisModuleString *key, Tensor *t) {
     RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ | REDISMODULE_WRITE);
     int status = tensor_set_key(k, t);
     RedisModule_CloseKey(k);
@@ -125,7 +110,7 @@ int tensor_store(RedisModuleCtx *ctx, RedisModuleString *key, Tensor *t) {
     RedisModuleString **dims = dim_strings(t);
     RedisModule_Replicate(ctx, "AI.TENSORSET", "scvcs", key, dtypes[t->dtype].name, dims,
                           (size_t)t->ndims, "BLOB", t->blob);
-    free_dim_strings(dims, t->ndims);
+    strarray_free(dims, t->ndims);
     return REDISMODULE_OK;
 }
 
@@ -168,7 +153,7 @@ static void tensor_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void 
     RedisModuleString **dims = dim_strings(t);
     RedisModule_EmitAOF(aof, "AI.TENSORSET", "scvcs", key, dtypes[t->dtype].name, dims,
                         (size_t)t->ndims, "BLOB", t->blob);
-    free_dim_strings(dims, t->ndims);
+    strarray_free(dims, t->ndims);
 }
 
 static size_t tensor_mem_usage(const void *value) {

@@ -22,6 +22,10 @@ typedef struct DType {
 extern const DType dtypes[];
 extern const int dtype_count;
 
+/* Dimensions a tensor read from an RDB payload or a worker's output may have: far
+ * beyond any model, and small enough for a stack array. */
+#define MAX_DIMS 1024
+
 typedef struct Tensor {
     atomic_uint refs;
     int dtype;
@@ -59,10 +63,6 @@ int tensor_key_writable(RedisModuleCtx *ctx, RedisModuleString *key);
  * overwrite is the common case); anything else is replaced. REDISMODULE_ERR if the
  * server refused (t is then still the caller's). */
 int tensor_set_key(RedisModuleKey *key, Tensor *t);
-
-/* Set key to t (the key takes over the caller's reference); REDISMODULE_ERR (t
- * released) if it cannot be set. Nothing is propagated. */
-int tensor_put(RedisModuleCtx *ctx, RedisModuleString *key, Tensor *t);
 
 /* Store t at key (the key takes over the caller's reference) and propagate it to
  * replicas/AOF as AI.TENSORSET. REDISMODULE_ERR (t released) if it cannot be set. */

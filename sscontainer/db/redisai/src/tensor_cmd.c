@@ -144,9 +144,7 @@ int tensor_set_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) 
     if (argc < 4) return RedisModule_WrongArity(ctx);
     /* one key handle for the type check and the write: this is the hot path */
     RedisModuleKey *key = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
-    int type = RedisModule_KeyType(key);
-    if (type != REDISMODULE_KEYTYPE_EMPTY &&
-        (type != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(key) != TensorType)) {
+    if (RedisModule_KeyType(key) != REDISMODULE_KEYTYPE_EMPTY && !key_holds(key, TensorType)) {
         RedisModule_CloseKey(key);
         return RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
     }

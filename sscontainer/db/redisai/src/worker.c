@@ -6,24 +6,18 @@
 
 #include "commands.h"
 #include "jobs.h"
+#include "strarray.h"
 
 #define MAX_TAKE 1024   /* jobs one SSC.JOBTAKE hands out at most */
-#define MAX_OUT_DIMS 1024
 
 static const char *const call_names[] = {"POSITIONAL", "LIST", "EXECUTE"};
 
+/* Job ids are positive. */
 static int parse_id(const RedisModuleString *arg, uint64_t *id) {
     long long value;
-    if (RedisModule_StringToLongLong(arg, &value) != REDISMODULE_OK || value <= 0) {
-        return REDISMODULE_ERR;
-    }
+    if (arg_positive(arg, &value) != REDISMODULE_OK) return REDISMODULE_ERR;
     *id = (uint64_t)value;
     return REDISMODULE_OK;
-}
-
-static void reply_strings(RedisModuleCtx *ctx, RedisModuleString **items, int n) {
-    RedisModule_ReplyWithArray(ctx, n);
-    for (int i = 0; i < n; i++) RedisModule_ReplyWithString(ctx, items[i]);
 }
 
 /* One taken job, inputs included (the worker needs no further round trip for them). */
@@ -40,11 +34,7 @@ static void reply_job(RedisModuleCtx *ctx, const Job *job, mstime_t now) {
     RedisModule_ReplyWithLongLong(ctx, m ? m->batchsize : 0);
     RedisModule_ReplyWithLongLong(ctx, m ? m->minbatchsize : 0);
     RedisModule_ReplyWithLongLong(ctx, m ? m->minbatchtimeout : 0);
-    if (job->fn) {
-        RedisModule_ReplyWithString(ctx, job->fn);
-    } else {
-        RedisModule_ReplyWithCString(ctx, "");
-    }
+    reply_string_or_empty(ctx, job->fn);
     RedisModule_ReplyWithArray(ctx, job->ninputs);
     for (int i = 0; i < job->ninputs; i++) {
         const Tensor *t = job->inputs[i];
@@ -57,8 +47,8 @@ static void reply_job(RedisModuleCtx *ctx, const Job *job, mstime_t now) {
     RedisModule_ReplyWithLongLong(ctx, now - job->queued_at);
     RedisModule_ReplyWithCString(ctx, call_names[job->call]);
     RedisModule_ReplyWithLongLong(ctx, job->variadic);
-    reply_strings(ctx, job->keys, job->nkeys);
-    reply_strings(ctx, job->args, job->nargs);
+    strarray_reply(ctx, job->keys, job->nkeys);
+    strarray_reply(ctx, job->args, job->nargs);
 }
 
 static int reply_jobs(RedisModuleCtx *ctx, Device *d, long long max) {
@@ -82,7 +72,7 @@ static const char *parse_take(RedisModuleString **argv, char queue[DEVICE_MAX], 
         return "ERR invalid device: use CPU or GPU:<n>";
     }
     device_queue(device, queue);
-    if (RedisModule_StringToLongLong(argv[2], max) != REDISMODULE_OK || *max < 1) {
+    if (arg_positive(argv[2], max) != REDISMODULE_OK) {
         return "ERR invalid job count: give a positive integer";
     }
     if (arg_unsigned(argv[3], block_ms) != REDISMODULE_OK) {
@@ -108,10 +98,9 @@ int job_take_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (bad) return RedisModule_ReplyWithError(ctx, bad);
     Device *d = workers_register(RedisModule_GetClientId(ctx), queue, err, sizeof err);
     if (d == NULL) return RedisModule_ReplyWithError(ctx, err);
-    int flags = RedisModule_GetContextFlags(ctx);
-    int may_block = !(flags & (REDISMODULE_CTX_FLAGS_MULTI | REDISMODULE_CTX_FLAGS_LUA |
-                               REDISMODULE_CTX_FLAGS_DENY_BLOCKING));
-    if (d->queue.head != NULL || block_ms == 0 || !may_block) return reply_jobs(ctx, d, max);
+    if (d->queue.head != NULL || block_ms == 0 || !client_may_block(ctx)) {
+        return reply_jobs(ctx, d, max);
+    }
     RedisModuleBlockedClient *bc = RedisModule_BlockClient(ctx, take_reply, NULL, NULL, 0);
     if (bc == NULL) return reply_jobs(ctx, d, max);
     devices_add_taker(ctx, d, bc, block_ms);
@@ -135,8 +124,8 @@ int asset_get_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     RedisModule_ReplyWithCString(ctx, m ? m->version : s->version);
     RedisModule_ReplyWithCString(ctx, backend_name(m ? m->backend : BACKEND_TORCH));
     RedisModule_ReplyWithCString(ctx, m ? m->device : s->device);
-    reply_strings(ctx, m ? m->inputs : NULL, m ? m->ninputs : 0);
-    reply_strings(ctx, m ? m->outputs : NULL, m ? m->noutputs : 0);
+    strarray_reply(ctx, m ? m->inputs : NULL, m ? m->ninputs : 0);
+    strarray_reply(ctx, m ? m->outputs : NULL, m ? m->noutputs : 0);
     return RedisModule_ReplyWithString(ctx, m ? m->blob : s->source);
 }
 
@@ -146,11 +135,11 @@ static Tensor *parse_output(RedisModuleString **argv, int argc, int *pos, const 
     int dtype = dtype_parse(argv[*pos]);
     long long ndims;
     if (dtype < 0) return *err = "an output has a dtype a tensor cannot hold", NULL;
-    if (arg_unsigned(argv[*pos + 1], &ndims) != REDISMODULE_OK || ndims > MAX_OUT_DIMS ||
+    if (arg_unsigned(argv[*pos + 1], &ndims) != REDISMODULE_OK || ndims > MAX_DIMS ||
         *pos + 2 + ndims + 1 > argc) {
         return *err = "an output has a bad dimension count", NULL;
     }
-    long long dims[MAX_OUT_DIMS];
+    long long dims[MAX_DIMS];
     for (long long i = 0; i < ndims; i++) {
         if (RedisModule_StringToLongLong(argv[*pos + 2 + i], &dims[i]) != REDISMODULE_OK ||
             dims[i] <= 0) {
