@@ -158,13 +158,20 @@ def test_tensors_survive_a_restart_from_rdb(files: tuple[str, int]) -> None:
         c.close()
 
 
-def test_aof_rewrite_recreates_tensors_models_and_scripts(files: tuple[str, int]) -> None:
+@pytest.mark.parametrize("preamble", ["yes", "no"])
+def test_aof_rewrite_recreates_tensors_models_and_scripts(
+    files: tuple[str, int], preamble: str
+) -> None:
+    """With the RDB preamble the rewrite saves values as in RDB; without it, each value is
+    written back as the command that stores it (the module's aof_rewrite callbacks)."""
     base_dir, port = files
-    conf = {"appendonly": "yes"}
+    conf = {"appendonly": "yes", "aof-use-rdb-preamble": preamble}
     with module_db(port=port, base_dir=base_dir, server_conf=conf) as db:
         c = raw(db)
         c.execute_command("AI.TENSORSET", "a", "INT32", 1, 2, "VALUES", 4, 5)
-        c.execute_command("AI.MODELSTORE", "tf", "TF", "CPU", "BATCHSIZE", 4, "INPUTS", 1, "x",
+        # every option a model can carry: the longest MODELSTORE a rewrite writes
+        c.execute_command("AI.MODELSTORE", "tf", "TF", "CPU", "TAG", "v2", "BATCHSIZE", 4,
+                          "MINBATCHSIZE", 2, "MINBATCHTIMEOUT", 50, "INPUTS", 1, "x",
                           "OUTPUTS", 1, "y", "BLOB", b"graph")
         c.execute_command("AI.SCRIPTSTORE", "s", "CPU", "ENTRY_POINTS", 1, "f", "SOURCE", "src")
         c.bgrewriteaof()
@@ -172,6 +179,7 @@ def test_aof_rewrite_recreates_tensors_models_and_scripts(files: tuple[str, int]
             if c.info("persistence")["aof_rewrite_in_progress"] == 0:
                 break
             time.sleep(0.05)
+        assert c.info("persistence")["aof_last_bgrewrite_status"] == "ok"
         c.execute_command("AI.TENSORSET", "after", "INT8", 1, "VALUES", 9)  # replayed from AOF
         c.close()
     with module_db(port=port, base_dir=base_dir, server_conf=conf) as db:
@@ -181,6 +189,10 @@ def test_aof_rewrite_recreates_tensors_models_and_scripts(files: tuple[str, int]
         assert c.execute_command("AI.TENSORGET", "after", "VALUES") == [9]
         meta = c.execute_command("AI.MODELGET", "tf", "META")
         assert meta[meta.index(b"inputs") + 1] == [b"x"] and meta[meta.index(b"batchsize") + 1] == 4
+        assert meta[meta.index(b"outputs") + 1] == [b"y"] and meta[meta.index(b"tag") + 1] == b"v2"
+        assert meta[meta.index(b"minbatchsize") + 1] == 2
+        assert meta[meta.index(b"minbatchtimeout") + 1] == 50
+        assert c.execute_command("AI.MODELGET", "tf", "BLOB") == b"graph"
         assert c.execute_command("AI.SCRIPTGET", "s", "META")[5] == [b"f"]
         c.close()
 

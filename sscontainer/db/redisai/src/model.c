@@ -102,9 +102,13 @@ static void *model_rdb_load(RedisModuleIO *io, int encver) {
 }
 
 /* Arguments of the AI.MODELSTORE that recreates m (for the AOF). */
+/* Most words of an AI.MODELSTORE besides the names: key, backend, device, four options with
+ * their values, INPUTS n OUTPUTS n, BLOB and the blob. */
+#define STORE_WORDS 17
+
 static RedisModuleString **store_args(RedisModuleString *key, const Model *m, size_t *n) {
-    RedisModuleString **args = RedisModule_Calloc(16 + (size_t)m->ninputs + (size_t)m->noutputs,
-                                                  sizeof *args);
+    RedisModuleString **args = RedisModule_Calloc(
+        STORE_WORDS + (size_t)m->ninputs + (size_t)m->noutputs, sizeof *args);
     size_t i = 0;
     const char *backend = backend_name(m->backend);
     args[i++] = RedisModule_HoldString(NULL, key);
