@@ -138,6 +138,31 @@ def test_queue_timeout_answers_timedout(db: LocalDatabase) -> None:
     assert queue_state(db)["CPU"] == (0, 0, 0)
 
 
+LLONG_MAX = 2**63 - 1
+
+
+def test_waits_near_the_largest_integer_do_not_wrap_around() -> None:
+    """A WORKER_WAIT_MS or TIMEOUT near LLONG_MAX is a long wait, not a deadline in the
+    past: with no worker, TIMEOUT 300 answers TIMEDOUT (not at once 'no worker'), and a
+    huge TIMEOUT still ends with the bounded 'no worker' error."""
+    run = ("AI.MODELEXECUTE", "m", "INPUTS", 1, "x", "OUTPUTS", 1, "y", "TIMEOUT")
+    with module_db(redisai_args={"WORKER_WAIT_MS": str(LLONG_MAX)}) as database:
+        conn = raw(database)
+        conn.execute_command("AI.MODELSTORE", "m", "ONNX", "CPU", "BLOB", b"model")
+        conn.execute_command("AI.TENSORSET", "x", "FLOAT", 1, "VALUES", 1)
+        started = time.monotonic()
+        assert conn.execute_command(*run, 300) == b"TIMEDOUT"
+        assert time.monotonic() - started >= 0.25
+        assert queue_state(database)["CPU"] == (0, 0, 0)
+    with module_db(redisai_args={"WORKER_WAIT_MS": "300"}) as database:
+        conn = raw(database)
+        conn.execute_command("AI.MODELSTORE", "m", "ONNX", "CPU", "BLOB", b"model")
+        conn.execute_command("AI.TENSORSET", "x", "FLOAT", 1, "VALUES", 1)
+        with pytest.raises(redis.ResponseError, match="no inference worker serves device CPU"):
+            conn.execute_command(*run, LLONG_MAX)
+        assert queue_state(database)["CPU"] == (0, 0, 0)
+
+
 def test_a_resent_command_joins_the_running_job(db: LocalDatabase) -> None:
     conn = raw(db)
     store_slow(conn, 3000)

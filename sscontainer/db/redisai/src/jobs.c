@@ -177,12 +177,14 @@ static mstime_t orphan_deadline(const Job *job) {
     const Device *d = job->device;
     if (d->workers > 0) return LLONG_MAX;
     mstime_t since = job->queued_at > d->orphaned_since ? job->queued_at : d->orphaned_since;
+    if (config_worker_wait_ms > LLONG_MAX - since) return LLONG_MAX; /* no wrap-around */
     return since + config_worker_wait_ms;
 }
 
+/* Compared as a span: queued_at + a TIMEOUT near LLONG_MAX would overflow. */
 static mstime_t job_deadline(const Job *job) {
     mstime_t due = orphan_deadline(job);
-    if (job->timeout_ms > 0 && job->queued_at + job->timeout_ms < due) {
+    if (job->timeout_ms > 0 && job->timeout_ms < due - job->queued_at) {
         due = job->queued_at + job->timeout_ms;
     }
     return due;
